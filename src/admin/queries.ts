@@ -1,0 +1,35 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { apiKeys, teams } from '../db/schema.js';
+
+export async function insertTeam(db: Queryable, team: { id: string; name: string }): Promise<boolean> {
+  const inserted = await db.insert(teams).values(team).onConflictDoNothing().returning({ id: teams.id });
+  return inserted.length === 1;
+}
+
+export async function teamExists(db: Queryable, teamId: string): Promise<boolean> {
+  const [row] = await db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId));
+  return row !== undefined;
+}
+
+export async function insertApiKey(db: Queryable, key: { teamId: string; id: string; keyHash: string }) {
+  await db.insert(apiKeys).values(key);
+}
+
+/** Revokes a key; true when it existed in that team (a second revoke is still true). */
+export async function revokeApiKey(
+  db: Queryable,
+  teamId: string,
+  keyId: string,
+  now: Date,
+): Promise<boolean> {
+  await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
+  const [row] = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.id, keyId)));
+  return row !== undefined;
+}

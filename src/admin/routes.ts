@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { bearerToken, hashSecret, secretMatches } from '../auth/keys.js';
+import { AppError } from '../errors.js';
+import { problemResponses } from '../http/schemas.js';
+import type { AdminService } from './service.js';
+
+const TeamIdParam = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' });
+const ApiKey = Type.String({ description: 'Shown once; only its hash is stored.' });
+
+/**
+ * Operator API, on only when ADMIN_TOKEN is set: teams and their API keys.
+ */
+export function adminRoutes(service: AdminService, adminToken: string): FastifyPluginAsyncTypebox {
+  const adminTokenHash = hashSecret(adminToken);
+  return async (app) => {
+    app.addHook('onRequest', async (request) => {
+      const token = bearerToken(request.headers.authorization);
+      if (!token || !secretMatches(token, adminTokenHash)) {
+        throw new AppError('UNAUTHORIZED', 'Send the admin token as `Authorization: Bearer <token>`.');
+      }
+    });
+
+    app.post(
+      '/teams',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a team and its first API key',
+          security: [{ adminToken: [] }],
+          body: Type.Object({
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            id: Type.Optional(TeamIdParam),
+          }),
+          response: {
+            201: Type.Object({ teamId: Type.String(), apiKey: ApiKey, keyId: Type.String() }),
+            ...problemResponses(400, 401, 409, 413, 415),
+          },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await service.createTeam(request.body)),
+    );
+
+    app.post(
+      '/teams/:teamId/keys',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Issue another API key for a team',
+          security: [{ adminToken: [] }],
+          params: Type.Object({ teamId: Type.String({ minLength: 1, maxLength: 64 }) }),
+          response: {
+            201: Type.Object({ apiKey: ApiKey, keyId: Type.String() }),
+            ...problemResponses(401, 404),
+          },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await service.createKey(request.params.teamId)),
+    );
+
+    app.delete(
+      '/teams/:teamId/keys/:keyId',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Revoke an API key',
+          security: [{ adminToken: [] }],
+          params: Type.Object({
+            teamId: Type.String({ minLength: 1, maxLength: 64 }),
+            keyId: Type.String({ minLength: 1, maxLength: 64 }),
+          }),
+          response: { 204: Type.Null({ description: 'Revoked' }), ...problemResponses(401, 404) },
+        },
+      },
+      async (request, reply) => {
+        await service.revokeKey(request.params.teamId, request.params.keyId);
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { adminRoutes } from './admin/routes.js';
+import { createAdminService } from './admin/service.js';
+import { registerTeamGuard } from './auth/guard.js';
+import { accountRoutes } from './banking/accounts/routes.js';
+import { Account, AccountDetails } from './banking/accounts/schemas.js';
+import { createAccountsService } from './banking/accounts/service.js';
+import { connectionRoutes } from './banking/connections/routes.js';
+import { Connection, Consent } from './banking/connections/schemas.js';
+import { createConnectionsService } from './banking/connections/service.js';
+import { syncRoutes } from './banking/sync/routes.js';
+import { createSyncService } from './banking/sync/service.js';
+import { transactionRoutes } from './banking/transactions/routes.js';
+import { TransactionItem } from './banking/transactions/schemas.js';
+import { createTransactionsService } from './banking/transactions/service.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/client.js';
+import { healthRoutes } from './http/health.js';
+import { registerProblemHandlers } from './http/problem.js';
+import { Problem } from './http/schemas.js';
+import { createValidatorCompiler } from './http/validation.js';
+import type { BankProvider, Clock } from './providers/provider.js';
+import { createProviderRegistry } from './providers/registry.js';
+import { SandboxProvider } from './providers/sandbox/index.js';
+
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  /** The service's clock; tests set it to move the sandbox bank's days. */
+  clock?: Clock;
+  /** Replaces the providers built from config (tests of provider failures). */
+  providers?: BankProvider[];
+  /** The process's pino logger; none in tests unless one is given. */
+  logger?: FastifyBaseLogger;
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Shared schemas, referenced by `$id` from routes and named after it in the OpenAPI document. */
+const SHARED_SCHEMAS = [Problem, Consent, Connection, Account, AccountDetails, TransactionItem];
+
+/** Builds the whole app without listening; the server and the tests build it the same way. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(createValidatorCompiler(SHARED_SCHEMAS));
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  // Only JSON bodies are accepted; anything else is a 415 rather than a string to validate.
+  app.removeContentTypeParser('text/plain');
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Open banking data service',
+        version: '0.1.0',
+        description:
+          'Connects bank accounts through open-banking providers, keeps their consents, and serves accounts, ' +
+          'balances and transactions. Every error is application/problem+json (RFC 9457).',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: "A team's API key." },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN of the deployment.' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const providers = createProviderRegistry(
+    deps.providers ?? (config.sandboxEnabled ? [new SandboxProvider({ clock })] : []),
+  );
+  const db = database.db;
+
+  await app.register(healthRoutes(database));
+  if (config.adminToken) {
+    await app.register(adminRoutes(createAdminService(db, clock), config.adminToken), {
+      prefix: '/api/admin',
+    });
+  }
+  await app.register(
+    async (banking) => {
+      registerTeamGuard(banking, db);
+      const connections = createConnectionsService({ db, providers, clock, log: app.log });
+      await banking.register(connectionRoutes(connections));
+      await banking.register(syncRoutes(createSyncService({ db, providers, clock })));
+      await banking.register(accountRoutes(createAccountsService(db)));
+      await banking.register(transactionRoutes(createTransactionsService(db)));
+    },
+    { prefix: '/api/banking' },
+  );
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Database } from '../db/client.js';
+import { AppError } from '../errors.js';
+import { bearerToken, hashSecret, keyIdOf, secretMatches } from './keys.js';
+import { findActiveKey } from './queries.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The team the request's API key belongs to; set by the team guard. */
+    teamId: string;
+  }
+}
+
+// Compared against when no key matches, so a miss costs the same as a wrong secret.
+const DECOY_HASH = hashSecret('decoy');
+
+/**
+ * Every route registered in `app` needs `Authorization: Bearer <api key>` (else 401), and the
+ * request's `teamId` (query or body) must be the key's team (else 403). The team check runs
+ * before validation so another team learns nothing about the request's other fields.
+ */
+export function registerTeamGuard(app: FastifyInstance, db: Database) {
+  app.decorateRequest('teamId', '');
+
+  app.addHook('onRequest', async (request) => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new AppError('UNAUTHORIZED', 'Send an API key as `Authorization: Bearer <key>`.');
+    const keyId = keyIdOf(token);
+    const key = keyId ? await findActiveKey(db, keyId) : null;
+    const matches = secretMatches(token, key?.keyHash ?? DECOY_HASH);
+    if (!key || !matches) throw new AppError('UNAUTHORIZED', 'The API key is invalid or revoked.');
+    request.teamId = key.teamId;
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const claimed = requestedTeamId(request);
+    if (typeof claimed === 'string' && claimed !== request.teamId) {
+      throw new AppError('FORBIDDEN', 'The API key does not belong to this team.');
+    }
+  });
+}
+
+function requestedTeamId(request: FastifyRequest): unknown {
+  const fromBody = (request.body as Record<string, unknown> | undefined)?.teamId;
+  return fromBody ?? (request.query as Record<string, unknown> | undefined)?.teamId;
+}

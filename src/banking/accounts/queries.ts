@@ -1,0 +1,80 @@
+import { and, asc, desc, eq } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { accounts, connections, transactions } from '../../db/schema.js';
+
+const accountColumns = {
+  id: accounts.id,
+  connectionId: accounts.connectionId,
+  name: accounts.name,
+  accountNumber: accounts.accountNumber,
+  sortCode: accounts.sortCode,
+  currency: accounts.currency,
+  type: accounts.type,
+  balanceMinor: accounts.balanceMinor,
+  availableBalanceMinor: accounts.availableBalanceMinor,
+  transactionCount: accounts.transactionCount,
+  createdAt: accounts.createdAt,
+  updatedAt: accounts.updatedAt,
+  provider: connections.provider,
+  connectionStatus: connections.status,
+};
+
+/** Accounts with their connection, in one query. */
+function selectAccounts(db: Queryable) {
+  return db
+    .select(accountColumns)
+    .from(accounts)
+    .innerJoin(
+      connections,
+      and(eq(connections.teamId, accounts.teamId), eq(connections.id, accounts.connectionId)),
+    );
+}
+
+export type AccountWithConnectionRow = Awaited<ReturnType<typeof listAccountRows>>[number];
+
+export async function listAccountRows(db: Queryable, teamId: string, connectionId?: string) {
+  return selectAccounts(db)
+    .where(
+      and(eq(accounts.teamId, teamId), connectionId ? eq(accounts.connectionId, connectionId) : undefined),
+    )
+    .orderBy(asc(accounts.createdAt), asc(accounts.id));
+}
+
+export async function findAccountRow(db: Queryable, teamId: string, accountId: string) {
+  const [row] = await selectAccounts(db).where(and(eq(accounts.teamId, teamId), eq(accounts.id, accountId)));
+  return row ?? null;
+}
+
+export async function recentTransactionRows(db: Queryable, teamId: string, accountId: string, limit: number) {
+  return db
+    .select({
+      id: transactions.id,
+      amountMinor: transactions.amountMinor,
+      currency: transactions.currency,
+      description: transactions.description,
+      transactionDate: transactions.transactionDate,
+      type: transactions.type,
+      category: transactions.category,
+      status: transactions.status,
+    })
+    .from(transactions)
+    .where(and(eq(transactions.teamId, teamId), eq(transactions.accountId, accountId)))
+    .orderBy(desc(transactions.transactionDate), desc(transactions.id))
+    .limit(limit);
+}
+
+export async function connectionExists(db: Queryable, teamId: string, connectionId: string) {
+  const [row] = await db
+    .select({ id: connections.id })
+    .from(connections)
+    .where(and(eq(connections.teamId, teamId), eq(connections.id, connectionId)));
+  return row !== undefined;
+}
+
+export async function accountExists(db: Queryable, teamId: string, accountId: string) {
+  const [row] = await db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(and(eq(accounts.teamId, teamId), eq(accounts.id, accountId)));
+  return row !== undefined;
+}

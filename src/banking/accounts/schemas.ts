@@ -1,0 +1,55 @@
+import { type Static, Type } from 'typebox';
+import { Money, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import { ACCOUNT_TYPES } from '../../providers/provider.js';
+
+export const Account = Type.Object(
+  {
+    id: Type.String(),
+    connectionId: Type.String(),
+    accountName: Type.String(),
+    accountNumber: Type.Union([Type.String(), Type.Null()], {
+      description: 'Domestic account number, or the IBAN (electronic form) where there is none.',
+    }),
+    sortCode: Type.Union([Type.String(), Type.Null()]),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217.' }),
+    type: Type.Enum([...ACCOUNT_TYPES]),
+    balance: Money,
+    availableBalance: Type.Union([Money, Type.Null()]),
+    connection: Type.Object({ id: Type.String(), provider: Type.String(), status: Type.String() }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Account' },
+);
+
+export const RecentTransaction = Type.Object({
+  id: Type.String(),
+  amount: Money,
+  currency: Type.String(),
+  description: Type.String(),
+  transactionDate: Timestamp,
+  type: Type.Enum(['CREDIT', 'DEBIT']),
+  category: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Enum(['BOOKED', 'PENDING']),
+});
+
+export const AccountDetails = Type.Object(
+  {
+    ...Account.properties,
+    transactionCount: Type.Integer({ minimum: 0 }),
+    recentTransactions: Type.Array(RecentTransaction, { description: 'The 10 newest, newest first.' }),
+  },
+  { $id: 'AccountDetails' },
+);
+
+export type AccountView = Static<typeof Account>;
+export type AccountDetailsView = Static<typeof AccountDetails>;
+export type RecentTransactionView = Static<typeof RecentTransaction>;
+
+export const ListAccountsQuery = Type.Object({
+  teamId: TeamId,
+  connectionId: Type.Optional(ResourceId),
+});
+
+export const AccountParams = Type.Object({ id: ResourceId });
+export const AccountQuery = Type.Object({ teamId: TeamId });

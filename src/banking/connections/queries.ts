@@ -1,0 +1,117 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { connections, consentReferences, consents } from '../../db/schema.js';
+
+export type ConnectionRow = typeof connections.$inferSelect;
+export type ConsentRow = typeof consents.$inferSelect;
+
+export async function listConnectionRows(db: Queryable, teamId: string): Promise<ConnectionRow[]> {
+  return db
+    .select()
+    .from(connections)
+    .where(eq(connections.teamId, teamId))
+    .orderBy(asc(connections.createdAt), asc(connections.id));
+}
+
+/** Reads a connection; with `forUpdate` it also locks the row until the transaction ends. */
+export async function findConnection(
+  db: Queryable,
+  teamId: string,
+  connectionId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ConnectionRow | null> {
+  const query = db
+    .select()
+    .from(connections)
+    .where(and(eq(connections.teamId, teamId), eq(connections.id, connectionId)));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row ?? null;
+}
+
+export async function consentsOf(
+  db: Queryable,
+  teamId: string,
+  connectionIds: string[],
+): Promise<ConsentRow[]> {
+  if (connectionIds.length === 0) return [];
+  return db
+    .select()
+    .from(consents)
+    .where(and(eq(consents.teamId, teamId), inArray(consents.connectionId, connectionIds)))
+    .orderBy(asc(consents.createdAt), asc(consents.id));
+}
+
+export async function isConsentReferenced(
+  db: Queryable,
+  ref: { teamId: string; provider: string; consentRef: string },
+): Promise<boolean> {
+  const [row] = await db
+    .select({ connectionId: consentReferences.connectionId })
+    .from(consentReferences)
+    .where(
+      and(
+        eq(consentReferences.teamId, ref.teamId),
+        eq(consentReferences.provider, ref.provider),
+        eq(consentReferences.consentRef, ref.consentRef),
+      ),
+    );
+  return row !== undefined;
+}
+
+/** Claims a provider consent id for a connection; false when the team has claimed it before. */
+export async function claimConsentRef(
+  db: Queryable,
+  ref: { teamId: string; provider: string; consentRef: string; connectionId: string },
+): Promise<boolean> {
+  const inserted = await db
+    .insert(consentReferences)
+    .values(ref)
+    .onConflictDoNothing()
+    .returning({ connectionId: consentReferences.connectionId });
+  return inserted.length === 1;
+}
+
+export async function insertConnection(db: Queryable, row: typeof connections.$inferInsert) {
+  await db.insert(connections).values(row);
+}
+
+export async function insertConsent(db: Queryable, row: typeof consents.$inferInsert): Promise<ConsentRow> {
+  const [inserted] = await db.insert(consents).values(row).returning();
+  if (!inserted) throw new Error('consent insert returned no row');
+  return inserted;
+}
+
+export async function revokeAuthorizedConsents(
+  db: Queryable,
+  teamId: string,
+  connectionId: string,
+  now: Date,
+) {
+  await db
+    .update(consents)
+    .set({ status: 'REVOKED', revokedAt: now })
+    .where(
+      and(
+        eq(consents.teamId, teamId),
+        eq(consents.connectionId, connectionId),
+        eq(consents.status, 'AUTHORIZED'),
+      ),
+    );
+}
+
+export async function updateConnection(
+  db: Queryable,
+  teamId: string,
+  connectionId: string,
+  changes: Partial<Pick<ConnectionRow, 'status' | 'consentRef' | 'updatedAt' | 'lastSyncedAt'>>,
+) {
+  await db
+    .update(connections)
+    .set(changes)
+    .where(and(eq(connections.teamId, teamId), eq(connections.id, connectionId)));
+}
+
+/** The consent a connection currently works under: its newest AUTHORIZED one. */
+export function currentConsent(rows: ConsentRow[]): ConsentRow | undefined {
+  return rows.filter((row) => row.status === 'AUTHORIZED').at(-1);
+}

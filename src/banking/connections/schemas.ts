@@ -1,0 +1,77 @@
+import { type Static, Type } from 'typebox';
+import { ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import { SCOPES } from '../../providers/provider.js';
+
+export const Scopes = Type.Array(Type.Enum([...SCOPES]), {
+  minItems: 1,
+  uniqueItems: true,
+  description: 'A non-empty subset of `accounts`, `balances`, `transactions`.',
+});
+
+export const Consent = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.Enum(['AUTHORIZED', 'REVOKED']),
+    scopes: Type.Array(Type.String()),
+    expiresAt: Timestamp,
+    revokedAt: Type.Union([Timestamp, Type.Null()]),
+    createdAt: Timestamp,
+  },
+  { $id: 'Consent' },
+);
+
+export const Connection = Type.Object(
+  {
+    id: Type.String(),
+    teamId: Type.String(),
+    provider: Type.String(),
+    providerId: Type.String(),
+    status: Type.Enum(['ACTIVE', 'DISCONNECTED']),
+    consents: Type.Array(Type.Ref('Consent'), { description: 'Oldest first.' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    lastSyncedAt: Type.Union([Timestamp, Type.Null()]),
+  },
+  { $id: 'Connection' },
+);
+
+export type ConsentView = Static<typeof Consent>;
+export type ConnectionView = Omit<Static<typeof Connection>, 'consents'> & { consents: ConsentView[] };
+
+export const ListConnectionsQuery = Type.Object({ teamId: TeamId });
+
+export const ConnectBody = Type.Object({
+  teamId: TeamId,
+  provider: Type.String({ minLength: 1, maxLength: 64, examples: ['sandbox'] }),
+  providerId: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: 'The institution.',
+    examples: ['sandbox-gb'],
+  }),
+  consentId: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: 'The consent the user gave at the bank.',
+  }),
+  metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+export const DisconnectBody = Type.Object({ teamId: TeamId, connectionId: ResourceId });
+
+export const UpdateConsentBody = Type.Object({
+  teamId: TeamId,
+  connectionId: ResourceId,
+  scopes: Scopes,
+  expiresAt: Type.String({ format: 'date-time', description: 'ISO 8601 date-time in the future.' }),
+  consentId: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'A new consent the user just gave at the bank.',
+    }),
+  ),
+});
+
+export type ConnectInput = Static<typeof ConnectBody>;
+export type UpdateConsentInput = Static<typeof UpdateConsentBody>;

@@ -1,0 +1,224 @@
+import type { Database, Queryable } from '../../db/client.js';
+import { AppError, invalidInput, notFound } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { Clock, ConsentContext, Scope } from '../../providers/provider.js';
+import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
+import {
+  type ConnectionRow,
+  type ConsentRow,
+  claimConsentRef,
+  consentsOf,
+  currentConsent,
+  findConnection,
+  insertConnection,
+  insertConsent,
+  isConsentReferenced,
+  listConnectionRows,
+  revokeAuthorizedConsents,
+  updateConnection,
+} from './queries.js';
+import type { ConnectInput, ConnectionView, ConsentView, UpdateConsentInput } from './schemas.js';
+
+export interface ConnectionsDeps {
+  db: Database;
+  providers: ProviderRegistry;
+  clock: Clock;
+  log: { warn(obj: object, msg: string): void };
+}
+
+export function consentContext(connection: ConnectionRow): ConsentContext {
+  return {
+    providerId: connection.providerId,
+    consentId: connection.consentRef,
+    metadata: connection.metadata,
+    connectedAt: connection.createdAt,
+  };
+}
+
+export function toConsentView(row: ConsentRow): ConsentView {
+  return {
+    id: row.id,
+    status: row.status,
+    scopes: row.scopes,
+    expiresAt: row.expiresAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function toConnectionView(row: ConnectionRow, consentRows: ConsentRow[]): ConnectionView {
+  return {
+    id: row.id,
+    teamId: row.teamId,
+    provider: row.provider,
+    providerId: row.providerId,
+    status: row.status,
+    consents: consentRows.map(toConsentView),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    lastSyncedAt: row.lastSyncedAt?.toISOString() ?? null,
+  };
+}
+
+/** A connection of the team, with its consents, as the API shows it. 404 when not the team's. */
+export async function loadConnectionView(db: Queryable, teamId: string, connectionId: string) {
+  const row = await findConnection(db, teamId, connectionId);
+  if (!row) throw notFound('Connection');
+  return toConnectionView(row, await consentsOf(db, teamId, [row.id]));
+}
+
+export function createConnectionsService({ db, providers, clock, log }: ConnectionsDeps) {
+  return {
+    async list(teamId: string): Promise<ConnectionView[]> {
+      const rows = await listConnectionRows(db, teamId);
+      const consentRows = await consentsOf(
+        db,
+        teamId,
+        rows.map((row) => row.id),
+      );
+      return rows.map((row) =>
+        toConnectionView(
+          row,
+          consentRows.filter((consent) => consent.connectionId === row.id),
+        ),
+      );
+    },
+
+    async connect(teamId: string, input: ConnectInput): Promise<ConnectionView> {
+      const provider = providers.get(input.provider);
+      const metadata = input.metadata ?? {};
+      provider.validateConnect({ providerId: input.providerId, metadata });
+      const ref = { teamId, provider: provider.name, consentRef: input.consentId };
+      // Checked before asking the bank, and again by the unique claim below against races.
+      if (await isConsentReferenced(db, ref)) throw consentAlreadyConnected();
+
+      const now = clock();
+      const granted = await callProvider(() =>
+        provider.checkConsent({
+          providerId: input.providerId,
+          consentId: input.consentId,
+          metadata,
+          connectedAt: now,
+        }),
+      );
+      const connectionId = newId('conn');
+      return db.transaction(async (tx) => {
+        const connection: ConnectionRow = {
+          teamId,
+          id: connectionId,
+          provider: provider.name,
+          providerId: input.providerId,
+          consentRef: input.consentId,
+          status: 'ACTIVE',
+          metadata,
+          lastSyncedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await insertConnection(tx, connection);
+        if (!(await claimConsentRef(tx, { ...ref, connectionId }))) throw consentAlreadyConnected();
+        const consent = await insertConsent(tx, {
+          teamId,
+          id: newId('cons'),
+          connectionId,
+          status: 'AUTHORIZED',
+          scopes: granted.scopes,
+          expiresAt: granted.expiresAt,
+          createdAt: now,
+        });
+        return toConnectionView(connection, [consent]);
+      });
+    },
+
+    async disconnect(teamId: string, connectionId: string): Promise<ConnectionView> {
+      const { view, revokeAtProvider } = await db.transaction(async (tx) => {
+        const connection = await findConnection(tx, teamId, connectionId, { forUpdate: true });
+        if (!connection) throw notFound('Connection');
+        if (connection.status === 'DISCONNECTED') {
+          return {
+            view: toConnectionView(connection, await consentsOf(tx, teamId, [connectionId])),
+            revokeAtProvider: null,
+          };
+        }
+        const now = clock();
+        await updateConnection(tx, teamId, connectionId, { status: 'DISCONNECTED', updatedAt: now });
+        await revokeAuthorizedConsents(tx, teamId, connectionId, now);
+        const updated = { ...connection, status: 'DISCONNECTED' as const, updatedAt: now };
+        return {
+          view: toConnectionView(updated, await consentsOf(tx, teamId, [connectionId])),
+          revokeAtProvider: updated,
+        };
+      });
+      if (revokeAtProvider) {
+        // The user's wish to disconnect wins over a bank outage: our side is already revoked,
+        // and a failure to tell the bank is logged rather than undoing the disconnect.
+        try {
+          await providers.get(revokeAtProvider.provider).revokeConsent(consentContext(revokeAtProvider));
+        } catch (err) {
+          log.warn({ err, connectionId }, 'provider revoke failed; connection disconnected locally');
+        }
+      }
+      return view;
+    },
+
+    async updateConsent(teamId: string, input: UpdateConsentInput): Promise<ConsentView> {
+      const expiresAt = new Date(input.expiresAt);
+      const now = clock();
+      if (!(expiresAt > now)) throw invalidInput([{ path: '/expiresAt', message: 'must be in the future' }]);
+      const connection = await findConnection(db, teamId, input.connectionId);
+      if (!connection) throw notFound('Connection');
+      assertActive(connection);
+      const provider = providers.get(connection.provider);
+      const requested = { scopes: input.scopes as Scope[], expiresAt };
+
+      let context = consentContext(connection);
+      if (input.consentId !== undefined && input.consentId !== connection.consentRef) {
+        const ref = { teamId, provider: provider.name, consentRef: input.consentId };
+        if (await isConsentReferenced(db, ref)) throw consentAlreadyConnected();
+        context = { ...context, consentId: input.consentId };
+        await callProvider(() => provider.checkConsent(context));
+      }
+      const granted = await callProvider(() => provider.updateConsent(context, requested));
+
+      return db.transaction(async (tx) => {
+        const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
+        if (!locked) throw notFound('Connection');
+        assertActive(locked);
+        if (context.consentId !== locked.consentRef) {
+          const claimed = await claimConsentRef(tx, {
+            teamId,
+            provider: provider.name,
+            consentRef: context.consentId,
+            connectionId: locked.id,
+          });
+          if (!claimed) throw consentAlreadyConnected();
+        }
+        await revokeAuthorizedConsents(tx, teamId, locked.id, now);
+        await updateConnection(tx, teamId, locked.id, { consentRef: context.consentId, updatedAt: now });
+        const consent = await insertConsent(tx, {
+          teamId,
+          id: newId('cons'),
+          connectionId: locked.id,
+          status: 'AUTHORIZED',
+          scopes: granted.scopes,
+          expiresAt: granted.expiresAt,
+          createdAt: now,
+        });
+        return toConsentView(consent);
+      });
+    },
+  };
+}
+
+export type ConnectionsService = ReturnType<typeof createConnectionsService>;
+
+export function assertActive(connection: ConnectionRow) {
+  if (connection.status !== 'ACTIVE') {
+    throw new AppError('CONNECTION_DISCONNECTED', `Connection ${connection.id} is disconnected.`);
+  }
+}
+
+const consentAlreadyConnected = () =>
+  new AppError('CONSENT_ALREADY_CONNECTED', 'This consent has already been connected by this team.');
+
+export { currentConsent };

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { BANKING_ERRORS, problemResponses, ResourceId, TeamId } from '../../http/schemas.js';
+import { Connection } from '../connections/schemas.js';
+import type { SyncService } from './service.js';
+
+const Count = Type.Integer({ minimum: 0 });
+
+const SyncResult = Type.Object(
+  {
+    ...Connection.properties,
+    sync: Type.Object(
+      {
+        accountsAdded: Count,
+        accountsUpdated: Count,
+        transactionsAdded: Count,
+        transactionsUpdated: Count,
+        transactionsRemoved: Count,
+      },
+      { description: 'What this sync changed; all zero when the bank had nothing new.' },
+    ),
+  },
+  { $id: 'SyncResult' },
+);
+
+export function syncRoutes(service: SyncService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/sync',
+      {
+        schema: {
+          tags: ['sync'],
+          security: [{ apiKey: [] }],
+          summary: "Import a connection's accounts, balances and transactions now",
+          description:
+            "Pulls what the current consent's scopes allow and returns the connection. Idempotent; a sync " +
+            'of a connection that is already syncing waits for it, then runs. A provider failure writes nothing.',
+          body: Type.Object({ teamId: TeamId, connectionId: ResourceId }),
+          response: {
+            200: SyncResult,
+            ...problemResponses(...BANKING_ERRORS, 404, 409, 413, 415, 422, 502, 503, 504),
+          },
+        },
+      },
+      async (request) => service.sync(request.teamId, request.body.connectionId),
+    );
+  };
+}

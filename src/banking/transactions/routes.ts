@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
+import { ListTransactionsQuery } from './schemas.js';
+import type { TransactionsService } from './service.js';
+
+/** The same request with `cursor` replaced: the target of `Link: <...>; rel="next"`. */
+function nextPageUrl(request: FastifyRequest, cursor: string): string {
+  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  url.searchParams.set('cursor', cursor);
+  return url.toString();
+}
+
+export function transactionRoutes(service: TransactionsService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/transactions',
+      {
+        schema: {
+          tags: ['transactions'],
+          security: [{ apiKey: [] }],
+          summary: "List the team's transactions, newest first",
+          description:
+            'Filters combine with AND. Pages by `limit` (1 to 5000, default 500) and an opaque `cursor`; when ' +
+            'more rows exist the response carries `Link: <url>; rel="next"`. The body is a plain array.',
+          querystring: ListTransactionsQuery,
+          response: {
+            200: {
+              ...Type.Array(Type.Ref('Transaction')),
+              description: 'A page of transactions; see the Link header for the next one.',
+              headers: Type.Object({
+                link: Type.Optional(
+                  Type.String({ description: '`<url>; rel="next"` when more rows exist.' }),
+                ),
+              }),
+            },
+            ...problemResponses(...BANKING_ERRORS, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const page = await service.list(request.teamId, request.query);
+        if (page.nextCursor) reply.header('link', `<${nextPageUrl(request, page.nextCursor)}>; rel="next"`);
+        return page.items;
+      },
+    );
+  };
+}

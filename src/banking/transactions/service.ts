@@ -1,0 +1,69 @@
+import type { Database } from '../../db/client.js';
+import { type FieldError, invalidInput, notFound } from '../../errors.js';
+import { toMajorUnits } from '../../money.js';
+import { accountExists, connectionExists } from '../accounts/queries.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { type Bound, parseBound } from './date-range.js';
+import { listTransactionRows } from './queries.js';
+import type { ListTransactionsInput, TransactionView } from './schemas.js';
+
+export interface TransactionPage {
+  items: TransactionView[];
+  /** The cursor of the next page, or null on the last one. */
+  nextCursor: string | null;
+}
+
+export function createTransactionsService(db: Database) {
+  return {
+    async list(teamId: string, input: ListTransactionsInput): Promise<TransactionPage> {
+      const errors: FieldError[] = [];
+      const bound = (value: string | undefined, edge: 'from' | 'to'): Bound | undefined => {
+        if (value === undefined) return undefined;
+        const parsed = parseBound(value, edge);
+        if ('path' in parsed) errors.push(parsed);
+        return 'at' in parsed ? parsed : undefined;
+      };
+      const from = bound(input.from, 'from');
+      const to = bound(input.to, 'to');
+      if (from && to && (to.exclusive ? to.at <= from.at : to.at < from.at)) {
+        errors.push({ path: '/to', message: 'must not be before `from`' });
+      }
+      const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
+      if (input.cursor !== undefined && !after)
+        errors.push({ path: '/cursor', message: 'is not a valid cursor' });
+      if (errors.length > 0) throw invalidInput(errors);
+
+      if (input.accountId && !(await accountExists(db, teamId, input.accountId))) throw notFound('Account');
+      if (input.connectionId && !(await connectionExists(db, teamId, input.connectionId))) {
+        throw notFound('Connection');
+      }
+
+      const rows = await listTransactionRows(db, { ...input, teamId, from, to, after }, input.limit + 1);
+      const page = rows.slice(0, input.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((row) => ({
+          id: row.id,
+          accountId: row.accountId,
+          connectionId: row.connectionId,
+          amount: toMajorUnits(row.amountMinor, row.currency),
+          currency: row.currency,
+          description: row.description,
+          transactionDate: row.transactionDate.toISOString(),
+          type: row.type,
+          category: row.category,
+          status: row.status,
+          account: {
+            id: row.accountId,
+            accountName: row.accountName,
+            accountNumber: row.accountNumber,
+            connection: { id: row.connectionId, provider: row.provider },
+          },
+        })),
+        nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null,
+      };
+    },
+  };
+}
+
+export type TransactionsService = ReturnType<typeof createTransactionsService>;

@@ -1,0 +1,173 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/*
+ * Every table carries `team_id`, and `team_id` leads every primary key and every index that
+ * serves a list, so the schema can be distributed by team (Citus-style) without a redesign.
+ * `api_keys.id` is the one global lookup (a key arrives without its team); in a distributed
+ * setup that table becomes a reference table.
+ * Money is stored as integer minor units (`*_minor`), never as floats.
+ */
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+export const teams = pgTable('teams', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: timestamps.createdAt,
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    id: text('id').notNull(),
+    /** SHA-256 of the whole key; the key itself is shown once and never stored. */
+    keyHash: text('key_hash').notNull(),
+    createdAt: timestamps.createdAt,
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.id] }), uniqueIndex('api_keys_id_key').on(t.id)],
+);
+
+export const connections = pgTable(
+  'connections',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    id: text('id').notNull(),
+    provider: text('provider').notNull(),
+    providerId: text('provider_id').notNull(),
+    /** The provider-side consent the connection currently uses. */
+    consentRef: text('consent_ref').notNull(),
+    status: text('status', { enum: ['ACTIVE', 'DISCONNECTED'] }).notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    index('connections_team_created_idx').on(t.teamId, t.createdAt, t.id),
+  ],
+);
+
+/** A provider consent id can be connected once per team and provider, ever. */
+export const consentReferences = pgTable(
+  'consent_references',
+  {
+    teamId: text('team_id').notNull(),
+    provider: text('provider').notNull(),
+    consentRef: text('consent_ref').notNull(),
+    connectionId: text('connection_id').notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.provider, t.consentRef] }),
+    foreignKey({ columns: [t.teamId, t.connectionId], foreignColumns: [connections.teamId, connections.id] }),
+  ],
+);
+
+export const consents = pgTable(
+  'consents',
+  {
+    teamId: text('team_id').notNull(),
+    id: text('id').notNull(),
+    connectionId: text('connection_id').notNull(),
+    status: text('status', { enum: ['AUTHORIZED', 'REVOKED'] }).notNull(),
+    scopes: text('scopes').array().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    foreignKey({ columns: [t.teamId, t.connectionId], foreignColumns: [connections.teamId, connections.id] }),
+    index('consents_team_connection_idx').on(t.teamId, t.connectionId, t.createdAt, t.id),
+  ],
+);
+
+export const accounts = pgTable(
+  'accounts',
+  {
+    teamId: text('team_id').notNull(),
+    id: text('id').notNull(),
+    connectionId: text('connection_id').notNull(),
+    providerAccountId: text('provider_account_id').notNull(),
+    name: text('name').notNull(),
+    accountNumber: text('account_number'),
+    sortCode: text('sort_code'),
+    currency: text('currency').notNull(),
+    type: text('type', { enum: ['CHECKING', 'SAVINGS', 'CREDIT', 'INVESTMENT'] }).notNull(),
+    balanceMinor: bigint('balance_minor', { mode: 'number' }).notNull().default(0),
+    availableBalanceMinor: bigint('available_balance_minor', { mode: 'number' }),
+    /** Maintained by sync in the same transaction as the rows, so details never count rows. */
+    transactionCount: integer('transaction_count').notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    foreignKey({ columns: [t.teamId, t.connectionId], foreignColumns: [connections.teamId, connections.id] }),
+    uniqueIndex('accounts_team_connection_ref_key').on(t.teamId, t.connectionId, t.providerAccountId),
+    index('accounts_team_created_idx').on(t.teamId, t.createdAt, t.id),
+  ],
+);
+
+export const transactions = pgTable(
+  'transactions',
+  {
+    teamId: text('team_id').notNull(),
+    id: text('id').notNull(),
+    accountId: text('account_id').notNull(),
+    connectionId: text('connection_id').notNull(),
+    providerTransactionId: text('provider_transaction_id').notNull(),
+    /** Magnitude, always >= 0; `type` gives the direction. */
+    amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    description: text('description').notNull(),
+    transactionDate: timestamp('transaction_date', { withTimezone: true, mode: 'date' }).notNull(),
+    type: text('type', { enum: ['CREDIT', 'DEBIT'] }).notNull(),
+    status: text('status', { enum: ['BOOKED', 'PENDING'] }).notNull(),
+    category: text('category'),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    foreignKey({ columns: [t.teamId, t.accountId], foreignColumns: [accounts.teamId, accounts.id] }),
+    check('transactions_amount_minor_check', sql`${t.amountMinor} >= 0`),
+    uniqueIndex('transactions_team_account_ref_key').on(t.teamId, t.accountId, t.providerTransactionId),
+    index('transactions_team_date_idx').on(t.teamId, t.transactionDate.desc(), t.id.desc()),
+    index('transactions_team_account_date_idx').on(
+      t.teamId,
+      t.accountId,
+      t.transactionDate.desc(),
+      t.id.desc(),
+    ),
+    index('transactions_team_connection_date_idx').on(
+      t.teamId,
+      t.connectionId,
+      t.transactionDate.desc(),
+      t.id.desc(),
+    ),
+    index('transactions_team_account_pending_idx')
+      .on(t.teamId, t.accountId)
+      .where(sql`${t.status} = 'PENDING'`),
+  ],
+);

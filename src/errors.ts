@@ -1,0 +1,57 @@
+/**
+ * The closed list of error codes the API can answer with, and the HTTP status of each.
+ * Lower layers throw `AppError` with a code; only the HTTP edge (`http/problem.ts`) turns it
+ * into an `application/problem+json` response.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_ACCEPTABLE: 406,
+  CONNECTION_DISCONNECTED: 409,
+  CONSENT_ALREADY_CONNECTED: 409,
+  CONSENT_EXPIRED: 409,
+  TEAM_EXISTS: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PROVIDER_CONSENT_EXPIRED: 422,
+  PROVIDER_CONSENT_REVOKED: 422,
+  PROVIDER_CONSENT_INVALID: 422,
+  PROVIDER_LOGIN_REQUIRED: 422,
+  PROVIDER_REFUSED: 422,
+  PROVIDER_UNAVAILABLE: 502,
+  PROVIDER_RATE_LIMITED: 503,
+  PROVIDER_TIMEOUT: 504,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface FieldError {
+  /** JSON pointer into the request part that failed, e.g. `/scopes/0` or `/query/limit`. */
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+
+export const invalidInput = (errors: FieldError[]) =>
+  new AppError('VALIDATION_FAILED', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });

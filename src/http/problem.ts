@@ -1,0 +1,139 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_STATUS, type ErrorCode, type FieldError } from '../errors.js';
+
+/**
+ * The one place errors become responses: every error, ours or the framework's, leaves as
+ * `application/problem+json` (RFC 9457) with a stable `code`. A 500 never shows internals.
+ */
+
+type Location = 'body' | 'query' | 'path' | 'headers';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  errors?: (FieldError & { in?: Location })[];
+  requestId?: string;
+}
+
+const titleOf = (code: ErrorCode) => {
+  const words = code.toLowerCase().split('_').join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+export function problem(code: ErrorCode, detail: string, extra: Partial<ProblemBody> = {}): ProblemBody {
+  return {
+    type: `urn:problem-type:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: titleOf(code),
+    status: ERROR_STATUS[code],
+    detail,
+    code,
+    ...extra,
+  };
+}
+
+const LOCATIONS: Record<string, Location> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'headers',
+};
+
+interface AjvError {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+/** One entry per bad field, with a JSON pointer to it. */
+function fieldErrors(validation: AjvError[], context: string | undefined): ProblemBody['errors'] {
+  const location = LOCATIONS[context ?? 'body'] ?? 'body';
+  const seen = new Set<string>();
+  const errors: NonNullable<ProblemBody['errors']> = [];
+  for (const error of validation) {
+    const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
+    const path = `${error.instancePath}${missing}` || '/';
+    const message =
+      error.keyword === 'required'
+        ? 'is required'
+        : error.keyword === 'enum'
+          ? `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+          : (error.message ?? 'is invalid');
+    const key = `${path} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    errors.push({ path, message, in: location });
+  }
+  return errors;
+}
+
+/** Maps the framework's own client errors (bad JSON, wrong media type, too large...) to codes. */
+function frameworkCode(status: number): ErrorCode {
+  switch (status) {
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 406:
+      return 'NOT_ACCEPTABLE';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    default:
+      return 'MALFORMED_REQUEST';
+  }
+}
+
+export function toProblem(error: FastifyError | AppError | Error, requestId: string): ProblemBody {
+  if (error instanceof AppError) {
+    return problem(error.code, error.message, {
+      ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+      requestId,
+    });
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const errors = fieldErrors(fastifyError.validation as AjvError[], fastifyError.validationContext);
+    const detail = (errors ?? []).map((e) => `${e.in} ${e.path} ${e.message}`).join('; ');
+    return problem('VALIDATION_FAILED', detail || 'The request is invalid', { errors, requestId });
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return problem(frameworkCode(status), fastifyError.message, { requestId });
+  }
+  return problem('INTERNAL_ERROR', 'An unexpected error occurred; quote the request id to support.', {
+    requestId,
+  });
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemBody, retryAfterSeconds?: number) {
+  if (body.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+export function registerProblemHandlers(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    const body = toProblem(error, request.id);
+    if (body.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      request.log.info({ code: body.code, status: body.status }, 'request rejected');
+    }
+    const retryAfter = error instanceof AppError ? error.extra.retryAfterSeconds : undefined;
+    return sendProblem(reply, body, retryAfter);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, {
+        requestId: request.id,
+      }),
+    ),
+  );
+}

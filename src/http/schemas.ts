@@ -1,0 +1,82 @@
+import { type TSchema, Type } from 'typebox';
+import { ERROR_STATUS } from '../errors.js';
+
+/** Shared pieces of route schemas. Routes compose these; nothing here is described twice. */
+
+export const TeamId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'The team the API key belongs to.',
+});
+export const ResourceId = Type.String({ minLength: 1, maxLength: 128 });
+
+/** An instant on the way out: ISO 8601 UTC (`2026-11-26T10:15:00.000Z`). */
+export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-26T10:15:00.000Z'] });
+
+/** An instant on the way in: a date (`2026-11-01`) or a date-time (`2026-11-01T08:30:00Z`). */
+export const DATE_HELP =
+  'ISO 8601 date (`2026-11-01`) or date-time (`2026-11-01T08:30:00Z`); UTC when no offset is given.';
+export const DateOrDateTime = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?([Zz]|[+-]\\d{2}:?\\d{2})?)?$',
+  description: DATE_HELP,
+  examples: ['2026-11-01', '2026-11-01T08:30:00Z'],
+});
+
+export const Money = Type.Number({
+  description: 'Major units, exact to the currency minor units (ISO 4217).',
+  examples: [1234.56],
+});
+
+export const FieldErrorSchema = Type.Object({
+  path: Type.String({ description: 'JSON pointer into the request part that failed.' }),
+  message: Type.String(),
+  in: Type.Optional(Type.Enum(['body', 'query', 'path', 'headers'])),
+});
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'A URI naming the problem type.' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.Enum(Object.keys(ERROR_STATUS), { description: 'Stable machine-readable code.' }),
+    errors: Type.Optional(Type.Array(FieldErrorSchema)),
+    requestId: Type.Optional(Type.String()),
+  },
+  { $id: 'Problem', title: 'Problem (RFC 9457)' },
+);
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Type.Ref('Problem') } },
+});
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed or invalid input',
+  401: 'Missing or invalid credentials',
+  403: 'The credential does not belong to this team',
+  404: 'Not found in this team',
+  409: 'State conflict',
+  413: 'Body larger than 1 MiB',
+  415: 'Body is not JSON',
+  422: 'The provider refused',
+  500: 'Unexpected error',
+  502: 'The provider failed',
+  503: 'The provider is unavailable or rate limited',
+  504: 'The provider timed out',
+};
+
+/** Response schemas for the error statuses a route can answer, all problem+json. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(
+    [...new Set([...statuses, 500])].map((status) => [
+      status,
+      problemResponse(PROBLEM_DESCRIPTIONS[status] ?? 'Error'),
+    ]),
+  );
+}
+
+/** Statuses every authenticated banking route may answer. */
+export const BANKING_ERRORS = [400, 401, 403] as const;
+
+export type { TSchema };

@@ -1,0 +1,117 @@
+/**
+ * The one small interface every bank provider implements. A provider knows its remote API and
+ * how to turn its shapes into these; it knows nothing of our database or of HTTP statuses.
+ */
+
+export const SCOPES = ['accounts', 'balances', 'transactions'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const ACCOUNT_TYPES = ['CHECKING', 'SAVINGS', 'CREDIT', 'INVESTMENT'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
+export type TransactionType = 'CREDIT' | 'DEBIT';
+export type TransactionStatus = 'BOOKED' | 'PENDING';
+
+/** What a provider needs to talk to the bank about one connection. */
+export interface ConsentContext {
+  /** The institution, e.g. `sandbox-gb`. */
+  providerId: string;
+  /** The provider-side consent (requisition, item, consent id...). */
+  consentId: string;
+  /** The `metadata` the connection was created with. */
+  metadata: Record<string, unknown>;
+  /** When the connection was first made; the sandbox's data are relative to it. */
+  connectedAt: Date;
+}
+
+export interface GrantedConsent {
+  scopes: Scope[];
+  expiresAt: Date;
+}
+
+export interface ProviderAccount {
+  /** The provider's stable id for the account. */
+  providerAccountId: string;
+  name: string;
+  type: AccountType;
+  /** ISO 4217, upper case. */
+  currency: string;
+  /** Domestic account number, or the IBAN (electronic form) where there is none. */
+  accountNumber: string | null;
+  sortCode: string | null;
+  /** Integer minor units of `currency`; null where the bank gave none. */
+  balanceMinor: number | null;
+  availableBalanceMinor: number | null;
+}
+
+export interface ProviderTransaction {
+  /** The provider's id; null where the provider gives none (a fingerprint stands in). */
+  providerTransactionId: string | null;
+  /** Where a booked transaction replaces a pending one under a new id: the pending one's id. */
+  pendingTransactionId?: string | null;
+  /** Magnitude in integer minor units, always >= 0; `type` gives the direction. */
+  amountMinor: number;
+  type: TransactionType;
+  currency: string;
+  description: string;
+  transactionDate: Date;
+  status: TransactionStatus;
+  category: string | null;
+}
+
+export interface TransactionQuery {
+  providerAccountId: string;
+  /** Earliest date wanted; null for all the history the consent allows. */
+  from: Date | null;
+  to: Date;
+  /** The `nextCursor` of the previous page; null or absent for the first page. */
+  cursor?: string | null;
+}
+
+export interface TransactionPage {
+  /** Transactions of this page, in the provider's order. */
+  transactions: ProviderTransaction[];
+  nextCursor: string | null;
+}
+
+export interface BankProvider {
+  readonly name: string;
+  /**
+   * Checks the institution and the connect metadata before anything is written.
+   * Throws `AppError('VALIDATION_FAILED')` (via `invalidInput`) naming the bad fields.
+   */
+  validateConnect(input: { providerId: string; metadata: Record<string, unknown> }): void;
+  /** Asks the bank whether the consent is authorised, and with which scopes and expiry. */
+  checkConsent(consent: ConsentContext): Promise<GrantedConsent>;
+  /** Asks the bank for a changed consent; answers what it granted, or throws `ProviderError`. */
+  updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<GrantedConsent>;
+  /** Revokes access at the bank. */
+  revokeConsent(consent: ConsentContext): Promise<void>;
+  /** Accounts with their current balances. */
+  listAccounts(consent: ConsentContext): Promise<ProviderAccount[]>;
+  /** One page of an account's transactions; call again with `nextCursor` until it is null. */
+  listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage>;
+}
+
+/** The small internal set every provider failure maps onto. */
+export type ProviderErrorKind =
+  | 'expired'
+  | 'revoked'
+  | 'login_required'
+  | 'invalid'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'timeout';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+export type Clock = () => Date;

@@ -1,0 +1,112 @@
+/** The `sandbox` provider: a fake bank with realistic, deterministic data and no network. */
+import {
+  type BankProvider,
+  type Clock,
+  type ConsentContext,
+  type GrantedConsent,
+  type ProviderAccount,
+  ProviderError,
+  SCOPES,
+  type TransactionPage,
+  type TransactionQuery,
+} from '../provider.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import {
+  type AccountPlan,
+  DAY_MS,
+  planAccounts,
+  type Timeline,
+  timeline,
+  toProviderAccount,
+  transactionPage,
+} from './generator.js';
+import { parseSandboxConfig, type SandboxConfig } from './metadata.js';
+
+/** How long the sandbox authorises a consent for. */
+export const CONSENT_DAYS = 90;
+/** The most transactions in one page of `listTransactions`. */
+export const PAGE_SIZE = 1000;
+
+/** consentId prefixes that trigger the sandbox's failure modes. */
+export const EXPIRED_PREFIX = 'sandbox-expired-';
+export const OUTAGE_PREFIX = 'sandbox-outage-';
+
+export interface SandboxProviderOptions {
+  clock: Clock;
+}
+
+export class SandboxProvider implements BankProvider {
+  readonly name = 'sandbox';
+  private readonly clock: Clock;
+
+  constructor(options: SandboxProviderOptions) {
+    this.clock = options.clock;
+  }
+
+  validateConnect(input: { providerId: string; metadata: Record<string, unknown> }): void {
+    parseSandboxConfig(input);
+  }
+
+  async checkConsent(consent: ConsentContext): Promise<GrantedConsent> {
+    this.authorised(consent);
+    return { scopes: [...SCOPES], expiresAt: new Date(this.clock().getTime() + CONSENT_DAYS * DAY_MS) };
+  }
+
+  async updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<GrantedConsent> {
+    this.authorised(consent);
+    const unknown = requested.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
+    if (requested.scopes.length === 0 || unknown.length > 0) {
+      throw new ProviderError('invalid', 'the sandbox grants only a non-empty set of known scopes');
+    }
+    if (!(requested.expiresAt.getTime() > this.clock().getTime())) {
+      throw new ProviderError('invalid', 'the sandbox grants only a consent that expires in the future');
+    }
+    return { scopes: [...requested.scopes], expiresAt: new Date(requested.expiresAt.getTime()) };
+  }
+
+  async revokeConsent(_consent: ConsentContext): Promise<void> {}
+
+  async listAccounts(consent: ConsentContext): Promise<ProviderAccount[]> {
+    const { config, line } = this.connection(consent);
+    return planAccounts(consent.consentId, config).map((plan) => toProviderAccount(plan, line));
+  }
+
+  async listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage> {
+    const { config, line } = this.connection(consent);
+    const plan = findAccount(consent.consentId, config, query.providerAccountId);
+    let start = null;
+    if (query.cursor !== undefined && query.cursor !== null) {
+      start = decodeCursor(query.cursor);
+      if (!start) throw new ProviderError('invalid', 'malformed sandbox cursor');
+    }
+    const range = { fromMs: query.from?.getTime() ?? Number.NEGATIVE_INFINITY, toMs: query.to.getTime() };
+    const page = transactionPage(plan, line, range, start, PAGE_SIZE);
+    return { transactions: page.transactions, nextCursor: page.next ? encodeCursor(page.next) : null };
+  }
+
+  /** Validates the connection and applies the consent triggers; returns the parsed config. */
+  private authorised(consent: ConsentContext): SandboxConfig {
+    const config = parseSandboxConfig(consent);
+    if (consent.consentId.trim() === '')
+      throw new ProviderError('invalid', 'the sandbox knows no empty consent');
+    if (consent.consentId.startsWith(EXPIRED_PREFIX)) {
+      throw new ProviderError('expired', 'the sandbox reports this consent as expired');
+    }
+    return config;
+  }
+
+  /** As `authorised`, for data calls: an outage consent fails here. */
+  private connection(consent: ConsentContext): { config: SandboxConfig; line: Timeline } {
+    const config = this.authorised(consent);
+    if (consent.consentId.startsWith(OUTAGE_PREFIX)) {
+      throw new ProviderError('unavailable', 'the sandbox bank is unavailable for this consent');
+    }
+    return { config, line: timeline(config, consent.connectedAt, this.clock()) };
+  }
+}
+
+function findAccount(consentId: string, config: SandboxConfig, providerAccountId: string): AccountPlan {
+  const plan = planAccounts(consentId, config).find((p) => p.providerAccountId === providerAccountId);
+  if (!plan) throw new ProviderError('invalid', `unknown sandbox account ${providerAccountId}`);
+  return plan;
+}
