@@ -71,7 +71,8 @@ describe('sandbox data as the clock moves on', () => {
       expect(booked).toBeLessThanOrEqual(Math.round(t.amountMinor * 1.2) + 1);
     }
     const bookedBefore = before.filter((t) => t.status === 'BOOKED');
-    for (const t of bookedBefore) expect(after.get(t.providerTransactionId)).toEqual(t);
+    expect(bookedBefore.length).toBeGreaterThan(10_000);
+    expect(bookedBefore.map((t) => after.get(t.providerTransactionId))).toEqual(bookedBefore);
   });
 
   it('drops authorisation holds once they are no longer pending, keeping everything else', async () => {
