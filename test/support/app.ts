@@ -1,0 +1,125 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
+import type { BankProvider } from '../../src/providers/provider.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(private current = new Date('2026-11-26T10:00:00.000Z')) {}
+  readonly now = () => new Date(this.current);
+  advanceDays(days: number) {
+    this.current = new Date(this.current.getTime() + days * 86_400_000);
+  }
+}
+
+export interface Team {
+  teamId: string;
+  apiKey: string;
+  keyId: string;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  testDatabase: TestDatabase;
+  clock: TestClock;
+  /** Creates a team through the admin API. */
+  createTeam(name?: string): Promise<Team>;
+  /** Calls the API as `team` (Bearer key), JSON in and out. */
+  as(team: Team): TeamClient;
+  /** Stops the app and closes the database (but keeps it). */
+  stop(): Promise<void>;
+  /** Stops and drops the database. */
+  close(): Promise<void>;
+}
+
+export interface TeamClient {
+  get(url: string, query?: Record<string, string | number | undefined>): Promise<LightMyRequestResponse>;
+  post(url: string, body: unknown): Promise<LightMyRequestResponse>;
+}
+
+export interface TestAppOptions {
+  providers?: BankProvider[];
+  clock?: TestClock;
+  testDatabase?: TestDatabase;
+}
+
+/** Builds the app exactly as the server does, on a fresh database. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const testDatabase = options.testDatabase ?? (await createTestDatabase());
+  const database = await testDatabase.open();
+  const clock = options.clock ?? new TestClock();
+  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' });
+  const app = await buildApp({
+    config,
+    database,
+    clock: clock.now,
+    ...(options.providers ? { providers: options.providers } : {}),
+  });
+  await app.ready();
+
+  const inject = (opts: InjectOptions) => app.inject(opts);
+  const stop = async () => {
+    await app.close();
+    await database.close();
+  };
+  return {
+    app,
+    database,
+    testDatabase,
+    clock,
+    async createTeam(name = 'Team') {
+      const response = await inject({
+        method: 'POST',
+        url: '/api/admin/teams',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        payload: { name },
+      });
+      if (response.statusCode !== 201) throw new Error(`team creation failed: ${response.body}`);
+      return response.json() as Team;
+    },
+    as(team) {
+      const headers = { authorization: `Bearer ${team.apiKey}` };
+      return {
+        get: (url, query = {}) =>
+          inject({
+            method: 'GET',
+            url,
+            headers,
+            query: Object.fromEntries(
+              Object.entries(query)
+                .filter(([, value]) => value !== undefined)
+                .map(([key, value]) => [key, String(value)]),
+            ),
+          }),
+        post: (url, body) => inject({ method: 'POST', url, headers, payload: body as object }),
+      };
+    },
+    stop,
+    async close() {
+      await stop();
+      await testDatabase.drop();
+    },
+  };
+}
+
+/** Connects a sandbox bank for `team` and returns the connection. */
+export async function connectSandbox(
+  client: TeamClient,
+  team: Team,
+  input: { consentId?: string; providerId?: string; metadata?: Record<string, unknown> } = {},
+) {
+  const response = await client.post('/api/banking/connect', {
+    teamId: team.teamId,
+    provider: 'sandbox',
+    providerId: input.providerId ?? 'sandbox-gb',
+    consentId: input.consentId ?? `consent-${Math.random().toString(36).slice(2)}`,
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+  });
+  if (response.statusCode !== 201) throw new Error(`connect failed: ${response.statusCode} ${response.body}`);
+  return response.json() as { id: string; consents: { id: string }[] };
+}
