@@ -74,10 +74,9 @@ export class SandboxProvider implements BankProvider {
   async listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage> {
     const { config, line } = this.connection(consent);
     const plan = findAccount(consent.consentId, config, query.providerAccountId);
-    let start = null;
-    if (query.cursor !== undefined && query.cursor !== null) {
-      start = decodeCursor(query.cursor);
-      if (!start) throw new ProviderError('invalid', 'malformed sandbox cursor');
+    const start = query.cursor === undefined || query.cursor === null ? null : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && query.cursor !== null && !start) {
+      throw new ProviderError('invalid', 'malformed sandbox cursor');
     }
     const range = { fromMs: query.from?.getTime() ?? Number.NEGATIVE_INFINITY, toMs: query.to.getTime() };
     const page = transactionPage(plan, line, range, start, PAGE_SIZE);
