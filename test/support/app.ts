@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import type { BankProvider } from '../../src/providers/provider.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { createOpenApiChecker } from './openapi.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -29,7 +30,10 @@ export interface TestApp {
   clock: TestClock;
   /** Creates a team through the admin API. */
   createTeam(name?: string): Promise<Team>;
-  /** Calls the API as `team` (Bearer key), JSON in and out. */
+  /**
+   * Calls the API as `team` (Bearer key), JSON in and out. Every response is checked against the
+   * app's OpenAPI document (status listed, body matching its schema).
+   */
   as(team: Team): TeamClient;
   /** Stops the app and closes the database (but keeps it). */
   stop(): Promise<void>;
@@ -62,7 +66,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   await app.ready();
 
-  const inject = (opts: InjectOptions) => app.inject(opts);
+  const checkAgainstDocument = await createOpenApiChecker(app);
+  const inject = async (opts: InjectOptions & { method: string; url: string }) => {
+    const response = await app.inject(opts);
+    checkAgainstDocument(opts.method, opts.url, response);
+    return response;
+  };
   const stop = async () => {
     await app.close();
     await database.close();

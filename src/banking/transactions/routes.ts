@@ -29,11 +29,9 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
             200: {
               ...Type.Array(Type.Ref('Transaction')),
               description: 'A page of transactions; see the Link header for the next one.',
-              headers: Type.Object({
-                link: Type.Optional(
-                  Type.String({ description: '`<url>; rel="next"` when more rows exist.' }),
-                ),
-              }),
+              headers: {
+                link: Type.String({ description: '`<url>; rel="next"`, present when more rows exist.' }),
+              },
             },
             ...problemResponses(...BANKING_ERRORS, 404),
           },

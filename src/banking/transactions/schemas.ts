@@ -18,7 +18,7 @@ export const ListTransactionsQuery = Type.Object({
   }),
   type: Type.Optional(Type.Enum(['CREDIT', 'DEBIT'])),
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
   cursor: Type.Optional(
     Type.String({ minLength: 1, maxLength: 512, description: 'Opaque; from the `Link: rel="next"` header.' }),
   ),

@@ -5,7 +5,7 @@ import { accountExists, connectionExists } from '../accounts/queries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { type Bound, parseBound } from './date-range.js';
 import { listTransactionRows } from './queries.js';
-import type { ListTransactionsInput, TransactionView } from './schemas.js';
+import { DEFAULT_LIMIT, type ListTransactionsInput, type TransactionView } from './schemas.js';
 
 export interface TransactionPage {
   items: TransactionView[];
@@ -38,8 +38,9 @@ export function createTransactionsService(db: Database) {
         throw notFound('Connection');
       }
 
-      const rows = await listTransactionRows(db, { ...input, teamId, from, to, after }, input.limit + 1);
-      const page = rows.slice(0, input.limit);
+      const limit = input.limit ?? DEFAULT_LIMIT;
+      const rows = await listTransactionRows(db, { ...input, teamId, from, to, after }, limit + 1);
+      const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
         items: page.map((row) => ({
@@ -60,7 +61,7 @@ export function createTransactionsService(db: Database) {
             connection: { id: row.connectionId, provider: row.provider },
           },
         })),
-        nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null,
+        nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
       };
     },
   };
