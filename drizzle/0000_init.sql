@@ -11,6 +11,7 @@ CREATE TABLE "accounts" (
 	"balance_minor" bigint DEFAULT 0 NOT NULL,
 	"available_balance_minor" bigint,
 	"transaction_count" integer DEFAULT 0 NOT NULL,
+	"position" integer DEFAULT 0 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "accounts_team_id_id_pk" PRIMARY KEY("team_id","id")
@@ -92,7 +93,7 @@ ALTER TABLE "consent_references" ADD CONSTRAINT "consent_references_team_id_conn
 ALTER TABLE "consents" ADD CONSTRAINT "consents_team_id_connection_id_connections_team_id_id_fk" FOREIGN KEY ("team_id","connection_id") REFERENCES "public"."connections"("team_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "transactions" ADD CONSTRAINT "transactions_team_id_account_id_accounts_team_id_id_fk" FOREIGN KEY ("team_id","account_id") REFERENCES "public"."accounts"("team_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "accounts_team_connection_ref_key" ON "accounts" USING btree ("team_id","connection_id","provider_account_id");--> statement-breakpoint
-CREATE INDEX "accounts_team_created_idx" ON "accounts" USING btree ("team_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "accounts_team_created_idx" ON "accounts" USING btree ("team_id","created_at","connection_id","position");--> statement-breakpoint
 CREATE UNIQUE INDEX "api_keys_id_key" ON "api_keys" USING btree ("id");--> statement-breakpoint
 CREATE INDEX "connections_team_created_idx" ON "connections" USING btree ("team_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "consents_team_connection_idx" ON "consents" USING btree ("team_id","connection_id","created_at","id");--> statement-breakpoint

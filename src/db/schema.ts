@@ -120,13 +120,15 @@ export const accounts = pgTable(
     availableBalanceMinor: bigint('available_balance_minor', { mode: 'number' }),
     /** Maintained by sync in the same transaction as the rows, so details never count rows. */
     transactionCount: integer('transaction_count').notNull().default(0),
+    /** The provider's order of the connection's accounts (current account first, as the bank lists them). */
+    position: integer('position').notNull().default(0),
     ...timestamps,
   },
   (t) => [
     primaryKey({ columns: [t.teamId, t.id] }),
     foreignKey({ columns: [t.teamId, t.connectionId], foreignColumns: [connections.teamId, connections.id] }),
     uniqueIndex('accounts_team_connection_ref_key').on(t.teamId, t.connectionId, t.providerAccountId),
-    index('accounts_team_created_idx').on(t.teamId, t.createdAt, t.id),
+    index('accounts_team_created_idx').on(t.teamId, t.createdAt, t.connectionId, t.position),
   ],
 );
 

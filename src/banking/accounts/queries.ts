@@ -37,7 +37,7 @@ export async function listAccountRows(db: Queryable, teamId: string, connectionI
     .where(
       and(eq(accounts.teamId, teamId), connectionId ? eq(accounts.connectionId, connectionId) : undefined),
     )
-    .orderBy(asc(accounts.createdAt), asc(accounts.id));
+    .orderBy(asc(accounts.createdAt), asc(accounts.connectionId), asc(accounts.position), asc(accounts.id));
 }
 
 export async function findAccountRow(db: Queryable, teamId: string, accountId: string) {

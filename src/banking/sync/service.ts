@@ -86,11 +86,11 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
 
   async function writeAccount(
     tx: Transaction,
-    key: { teamId: string; connectionId: string; now: Date; scopes: Scope[] },
+    key: { teamId: string; connectionId: string; now: Date; scopes: Scope[]; position: number },
     existing: AccountRow | undefined,
     fetched: ProviderAccount,
   ): Promise<{ accountId: string; added: boolean; updated: boolean } | null> {
-    const { teamId, connectionId, now, scopes } = key;
+    const { teamId, connectionId, now, scopes, position } = key;
     const details = {
       name: fetched.name,
       accountNumber: fetched.accountNumber,
@@ -112,6 +112,7 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
         id: accountId,
         connectionId,
         providerAccountId: fetched.providerAccountId,
+        position,
         ...details,
         ...(scopes.includes('balances') ? balances : {}),
         createdAt: now,
@@ -209,10 +210,10 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
       const existing = new Map(
         (await accountsOfConnection(tx, teamId, connectionId)).map((row) => [row.providerAccountId, row]),
       );
-      for (const { account, transactions } of fetched) {
+      for (const [position, { account, transactions }] of fetched.entries()) {
         const written = await writeAccount(
           tx,
-          { teamId, connectionId, now, scopes },
+          { teamId, connectionId, now, scopes, position },
           existing.get(account.providerAccountId),
           account,
         );
