@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { withStableIds } from '../../../src/banking/sync/fingerprint.js';
+import type { ProviderTransaction } from '../../../src/providers/provider.js';
+
+const coffee: ProviderTransaction = {
+  providerTransactionId: null,
+  amountMinor: 350,
+  type: 'DEBIT',
+  currency: 'GBP',
+  description: 'PRET A MANGER',
+  transactionDate: new Date('2026-11-20T08:15:00Z'),
+  status: 'BOOKED',
+  category: 'eating_out',
+};
+
+describe('transaction ids where the provider gives none', () => {
+  it('keeps two identical purchases on one day apart by an occurrence number', () => {
+    const [first, second] = withStableIds([coffee, { ...coffee }]);
+    expect(first?.providerTransactionId).toMatch(/^fp_.+_0$/);
+    expect(second?.providerTransactionId).toMatch(/^fp_.+_1$/);
+    expect(first?.providerTransactionId.slice(0, -2)).toBe(second?.providerTransactionId.slice(0, -2));
+  });
+
+  it('gives the same ids to the same data on every sync', () => {
+    const once = withStableIds([coffee, { ...coffee, amountMinor: 420 }]).map((t) => t.providerTransactionId);
+    const again = withStableIds([coffee, { ...coffee, amountMinor: 420 }]).map(
+      (t) => t.providerTransactionId,
+    );
+    expect(again).toEqual(once);
+    expect(new Set(once).size).toBe(2);
+  });
+
+  it('keeps the provider id where there is one', () => {
+    const [withId] = withStableIds([{ ...coffee, providerTransactionId: 'bank-1' }]);
+    expect(withId?.providerTransactionId).toBe('bank-1');
+  });
+});

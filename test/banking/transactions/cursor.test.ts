@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCursor, encodeCursor } from '../../../src/banking/transactions/cursor.js';
+
+describe('transaction cursors', () => {
+  it('round-trips a position', () => {
+    const position = { transactionDate: new Date('2026-11-25T13:23:52.000Z'), id: 'txn_abc' };
+    expect(decodeCursor(encodeCursor(position))).toEqual(position);
+  });
+
+  it.each([
+    ['not base64url', '%%%'],
+    ['not JSON', Buffer.from('hello').toString('base64url')],
+    ['wrong shape', Buffer.from('{"a":1}').toString('base64url')],
+    ['bad date', Buffer.from('["2026-13-45","txn_a"]').toString('base64url')],
+    ['empty id', Buffer.from('["2026-11-25T13:23:52.000Z",""]').toString('base64url')],
+    ['id of wrong type', Buffer.from('["2026-11-25T13:23:52.000Z",5]').toString('base64url')],
+  ])('rejects a cursor that is %s', (_why, cursor) => {
+    expect(decodeCursor(cursor)).toBeNull();
+  });
+});

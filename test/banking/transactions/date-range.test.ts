@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseBound } from '../../../src/banking/transactions/date-range.js';
+
+describe('from/to bounds', () => {
+  it('reads a date as the whole UTC day', () => {
+    expect(parseBound('2026-11-01', 'from')).toEqual({
+      at: new Date('2026-11-01T00:00:00Z'),
+      exclusive: false,
+    });
+    expect(parseBound('2026-11-01', 'to')).toEqual({ at: new Date('2026-11-02T00:00:00Z'), exclusive: true });
+  });
+
+  it('reads date-times with or without an offset, UTC by default', () => {
+    expect(parseBound('2026-11-01T08:30:00Z', 'to')).toEqual({
+      at: new Date('2026-11-01T08:30:00Z'),
+      exclusive: false,
+    });
+    expect(parseBound('2026-11-01T08:30', 'from')).toEqual({
+      at: new Date('2026-11-01T08:30:00Z'),
+      exclusive: false,
+    });
+    expect(parseBound('2026-11-01T08:30:00+0100', 'from')).toEqual({
+      at: new Date('2026-11-01T07:30:00Z'),
+      exclusive: false,
+    });
+  });
+
+  it.each(['2026-02-30', '2026-13-01', '2026-11-01T25:00'])('rejects the impossible date %s', (value) => {
+    expect(parseBound(value, 'from')).toEqual({ path: '/from', message: 'is not a real date or date-time' });
+  });
+});

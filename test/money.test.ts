@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { isCurrencyCode, minorUnitExponent, toMajorUnits, toMinorUnits } from '../src/money.js';
+
+describe('money', () => {
+  it('takes the minor-unit exponent from ISO 4217', () => {
+    expect(minorUnitExponent('GBP')).toBe(2);
+    expect(minorUnitExponent('JPY')).toBe(0);
+    expect(minorUnitExponent('BHD')).toBe(3);
+  });
+
+  it('shows minor units as exact major-unit numbers', () => {
+    expect(toMajorUnits(1234, 'GBP')).toBe(12.34);
+    expect(String(toMajorUnits(1, 'GBP'))).toBe('0.01');
+    expect(toMajorUnits(1234, 'JPY')).toBe(1234);
+    expect(toMajorUnits(12345, 'BHD')).toBe(12.345);
+    expect(String(toMajorUnits(-107188, 'GBP'))).toBe('-1071.88');
+  });
+
+  it('prints every two-decimal amount without float noise', () => {
+    for (let minor = 0; minor < 100_000; minor += 7) {
+      const text = String(toMajorUnits(minor, 'EUR'));
+      expect(text.split('.')[1]?.length ?? 0).toBeLessThanOrEqual(2);
+      expect(Math.round(Number(text) * 100)).toBe(minor);
+    }
+  });
+
+  it('parses provider decimals into minor units without floats', () => {
+    expect(toMinorUnits('12.34', 'GBP')).toBe(1234);
+    expect(toMinorUnits('-0.5', 'GBP')).toBe(-50);
+    expect(toMinorUnits('100', 'JPY')).toBe(100);
+    expect(toMinorUnits('1.230', 'GBP')).toBe(123);
+    expect(toMinorUnits(0.1 + 0.2, 'GBP')).toBe(30);
+  });
+
+  it('rejects amounts finer than the currency allows, and unknown currencies', () => {
+    expect(() => toMinorUnits('1.234', 'GBP')).toThrow(RangeError);
+    expect(() => toMinorUnits('abc', 'GBP')).toThrow(RangeError);
+    expect(() => minorUnitExponent('ZZZ')).toThrow(RangeError);
+    expect(isCurrencyCode('GBP')).toBe(true);
+    expect(isCurrencyCode('gbp')).toBe(false);
+  });
+});
