@@ -33,6 +33,15 @@ async function main() {
   await database.migrate();
   const app = await buildApp({ config, database, logger });
   app.addHook('onClose', async () => database.close());
+  // A response finished while shutting down tells its client to close the connection, so a
+  // kept-alive socket does not hold the shutdown open until the timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');

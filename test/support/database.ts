@@ -8,6 +8,8 @@ import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
  */
 export interface TestDatabase {
   engine: 'pglite' | 'postgres';
+  /** The environment that points the server process at this database. */
+  env: Record<string, string>;
   /** Opens (again) a handle on the same database, e.g. to prove data survive a restart. */
   open(): Promise<DatabaseHandle>;
   drop(): Promise<void>;
@@ -19,6 +21,7 @@ export async function createTestDatabase(options: { dataDir?: string } = {}): Pr
     const dataDir = options.dataDir ?? 'memory://';
     return {
       engine: 'pglite',
+      env: { DATA_DIR: dataDir },
       open: async () => {
         const handle = await openDatabase({ dataDir });
         await handle.migrate();
@@ -33,6 +36,7 @@ export async function createTestDatabase(options: { dataDir?: string } = {}): Pr
   url.pathname = `/${name}`;
   return {
     engine: 'postgres',
+    env: { DATABASE_URL: url.toString() },
     open: async () => {
       const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: '', poolSize: 5 });
       await handle.migrate();

@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+/** The real server process, as `npm start` runs it (here through tsx, without a build). */
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitForHealth(base: string, child: ChildProcess) {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (child.exitCode !== null) throw new Error('server exited during start');
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('server did not become healthy');
+}
+
+describe('server process', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'obs-server-'));
+    database = await createTestDatabase({ dataDir });
+  });
+  afterAll(async () => {
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses to start on a bad environment, naming the variable', async () => {
+    const server = startServer({ ...database.env, PORT: 'not-a-port' });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('PORT must be integer');
+  });
+
+  it('finishes in-flight requests on SIGTERM, then exits 0 within 10 s without logging secrets', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const adminToken = 'server-test-admin-token';
+    const server = startServer({
+      ...database.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN: adminToken,
+    });
+    await waitForHealth(base, server.child);
+
+    const json = { 'content-type': 'application/json' };
+    const team = (await (
+      await fetch(`${base}/api/admin/teams`, {
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ name: 'Shutdown' }),
+      })
+    ).json()) as { teamId: string; apiKey: string };
+    const auth = { ...json, authorization: `Bearer ${team.apiKey}` };
+    const connection = (await (
+      await fetch(`${base}/api/banking/connect`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          teamId: team.teamId,
+          provider: 'sandbox',
+          providerId: 'sandbox-gb',
+          consentId: 'shutdown-1',
+          metadata: { sandbox: { transactionsPerAccount: 5000, days: 365 } },
+        }),
+      })
+    ).json()) as { id: string };
+
+    const inFlight = fetch(`${base}/api/banking/sync`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ teamId: team.teamId, connectionId: connection.id }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(
+      ((await response.json()) as { sync: { transactionsAdded: number } }).sync.transactionsAdded,
+    ).toBeGreaterThanOrEqual(15000);
+    const exitCode = await server.exited;
+    if (exitCode !== 0) console.log(server.output().slice(-3000));
+    expect(exitCode).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+
+    const logs = server.output();
+    expect(logs).toContain('"signal":"SIGTERM"');
+    expect(logs).not.toContain(team.apiKey);
+    expect(logs).not.toContain(adminToken);
+    for (const line of logs.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
