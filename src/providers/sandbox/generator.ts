@@ -69,12 +69,15 @@ export interface Timeline {
   config: SandboxConfig;
   /** Start (ms) of the UTC day of the connection. */
   day0: number;
+  /** The moment of the connection (ms): day 0 has no transactions before it. */
+  connected: number;
   /** The clock, in ms. */
   now: number;
 }
 
 export function timeline(config: SandboxConfig, connectedAt: Date, now: Date): Timeline {
-  return { config, day0: Math.floor(connectedAt.getTime() / DAY_MS) * DAY_MS, now: now.getTime() };
+  const connected = connectedAt.getTime();
+  return { config, day0: Math.floor(connected / DAY_MS) * DAY_MS, connected, now: now.getTime() };
 }
 
 export const dayIndexOf = (line: Timeline, ms: number): number => Math.floor((ms - line.day0) / DAY_MS);
@@ -369,6 +372,9 @@ export function* iterateTransactions(
     if (day.count === 0) continue;
     let first = day.start < fromMs ? firstOrdinalAtOrAfter(day, fromMs) : 0;
     if (start && d === start.day) first = Math.max(first, start.ordinal);
+    // The history ends at the moment of connection, so a sync right after connecting sees
+    // exactly `transactionsPerAccount`; what the bank books later that day is new.
+    if (d === 0) first = Math.max(first, firstOrdinalAtOrAfter(day, line.connected + 1));
     const end = day.start + DAY_MS - 1 > toMs ? firstOrdinalAtOrAfter(day, toMs + 1) : day.count;
     for (let ordinal = first; ordinal < end; ordinal++) {
       const transaction = present(generateTransaction(plan, catalog, day, ordinal), currency, line.now);

@@ -79,7 +79,7 @@ describe('sandbox transactions', () => {
       const { accounts, byAccount } = await everything(sandbox().provider, ctx);
       for (const account of accounts) {
         const transactions = byAccount.get(account.providerAccountId) ?? [];
-        expect(transactions.length).toBeGreaterThan(2000);
+        expect(transactions.length).toBe(2000);
         const wrong = transactions.filter(
           (t) =>
             !Number.isInteger(t.amountMinor) ||
@@ -123,6 +123,16 @@ describe('sandbox transactions', () => {
       for (const t of history) perDay.set(dayOf(t), (perDay.get(dayOf(t)) ?? 0) + 1);
       expect([...perDay.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i - 30));
       for (const count of perDay.values()) expect([41, 42]).toContain(count);
+    }
+  });
+
+  it('lists exactly transactionsPerAccount per account when asked at the moment of connection', async () => {
+    const ctx = sized({ accounts: 2, transactionsPerAccount: 777, days: 15 });
+    const { provider } = sandbox(CONNECTED_AT);
+    for (const account of await provider.listAccounts(ctx)) {
+      expect(
+        await allTransactions(provider, ctx, account.providerAccountId, { to: CONNECTED_AT }),
+      ).toHaveLength(777);
     }
   });
 
