@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import { DATE_HELP, DateOrDateTime, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
 import { SCOPES } from '../../providers/provider.js';
 
 export const Scopes = Type.Array(Type.Enum([...SCOPES]), {
@@ -63,7 +63,10 @@ export const UpdateConsentBody = Type.Object({
   teamId: TeamId,
   connectionId: ResourceId,
   scopes: Scopes,
-  expiresAt: Type.String({ format: 'date-time', description: 'ISO 8601 date-time in the future.' }),
+  expiresAt: {
+    ...DateOrDateTime,
+    description: `When the consent ends; in the future. ${DATE_HELP} A date means its UTC midnight.`,
+  },
   consentId: Type.Optional(
     Type.String({
       minLength: 1,

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../../db/client.js';
 import { AppError, invalidInput, notFound } from '../../errors.js';
+import { parseInstant } from '../../http/dates.js';
 import { newId } from '../../ids.js';
 import type { Clock, ConsentContext, Scope } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
@@ -162,7 +163,8 @@ export function createConnectionsService({ db, providers, clock, log }: Connecti
     },
 
     async updateConsent(teamId: string, input: UpdateConsentInput): Promise<ConsentView> {
-      const expiresAt = new Date(input.expiresAt);
+      const expiresAt = parseInstant(input.expiresAt, '/expiresAt');
+      if (!(expiresAt instanceof Date)) throw invalidInput([expiresAt]);
       const now = clock();
       if (!(expiresAt > now)) throw invalidInput([{ path: '/expiresAt', message: 'must be in the future' }]);
       const connection = await findConnection(db, teamId, input.connectionId);

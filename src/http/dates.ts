@@ -1,0 +1,28 @@
+import type { FieldError } from '../errors.js';
+
+/** Midnight UTC of the date a value starts with, or null when that date does not exist (2026-02-30). */
+export function utcMidnight(value: string): Date | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const real =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return real ? date : null;
+}
+
+export const isDateOnly = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
+
+/**
+ * An instant from a value that passed the `DateOrDateTime` pattern: a date is its UTC midnight,
+ * a date-time without an offset is UTC. `path` names the field in the error.
+ */
+export function parseInstant(value: string, path: string): Date | FieldError {
+  const invalid = { path, message: 'is not a real date or date-time' };
+  const midnight = utcMidnight(value);
+  if (!midnight) return invalid;
+  if (isDateOnly(value)) return midnight;
+  const withOffset = value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const at = new Date(/([Zz]|[+-]\d{2}:\d{2})$/.test(withOffset) ? withOffset : `${withOffset}Z`);
+  return Number.isNaN(at.getTime()) ? invalid : at;
+}
