@@ -283,17 +283,17 @@ export async function listAccounts(
   return response.json() as AccountBody[];
 }
 
-/** GETs a path with its query string (as found in a `Link` header) with the team's key. */
+/**
+ * GETs a path with its query string (as found in a `Link` header) with the team's key, through
+ * `TestApp.as` so that the response is checked against the OpenAPI document too.
+ */
 export function getUrl(t: TestApp, team: Team, pathAndQuery: string) {
-  return t.app.inject({
-    method: 'GET',
-    url: pathAndQuery,
-    headers: { authorization: `Bearer ${team.apiKey}` },
-  });
+  return t.as(team).get(pathAndQuery);
 }
 
 /** The target of `Link: <url>; rel="next"` as path and query, or null when there is none. */
-export function nextLink(response: LightMyRequestResponse): string | null {
+export function nextLink(response: LightMyRequestResponse | undefined): string | null {
+  if (!response) throw new Error('no response');
   const header = response.headers.link;
   if (header === undefined) return null;
   const value = Array.isArray(header) ? header.join(', ') : String(header);
