@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   CONSENT_EXPIRED: 409,
   TEAM_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PROVIDER_CONSENT_EXPIRED: 422,
   PROVIDER_CONSENT_REVOKED: 422,
@@ -35,6 +36,8 @@ export interface FieldError {
   /** JSON pointer into the request part that failed, e.g. `/scopes/0` or `/query/limit`. */
   path: string;
   message: string;
+  /** Which part of the request: `body` (the default), `query`, `path` or `headers`. */
+  in?: 'body' | 'query' | 'path' | 'headers';
 }
 
 export class AppError extends Error {

@@ -81,6 +81,8 @@ function frameworkCode(status: number): ErrorCode {
       return 'NOT_ACCEPTABLE';
     case 413:
       return 'PAYLOAD_TOO_LARGE';
+    case 414:
+      return 'URI_TOO_LONG';
     case 415:
       return 'UNSUPPORTED_MEDIA_TYPE';
     default:
@@ -116,7 +118,40 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody, retryAfterSe
   return reply.code(body.status).type('application/problem+json').send(body);
 }
 
+/** For the router's own errors (bad percent-encoding, a path parameter too long), which come before any route. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(reply, toProblem(error, request.id));
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, so a NUL anywhere in the query, path or body is
+ * refused up front as a 400 naming the field, rather than failing in the database.
+ */
+export function findNulCharacter(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    if (key.includes('\u0000')) return childPath;
+    const found = findNulCharacter(child, childPath);
+    if (found) return found;
+  }
+  return null;
+}
+
 export function registerProblemHandlers(app: FastifyInstance) {
+  app.addHook('preValidation', async (request) => {
+    const parts = { query: request.query, path: request.params, body: request.body } as const;
+    for (const [location, value] of Object.entries(parts)) {
+      const path = findNulCharacter(value);
+      if (path) {
+        throw new AppError('VALIDATION_FAILED', `${location} ${path} contains a NUL character`, {
+          errors: [{ path, message: 'must not contain a NUL character', in: location as Location }],
+        });
+      }
+    }
+  });
+
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toProblem(error, request.id);
     if (body.status >= 500) {
