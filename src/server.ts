@@ -1,8 +1,8 @@
 import closeWithGrace from 'close-with-grace';
-import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
+import { createLogger } from './logging.js';
 
 /**
  * The process: configuration, logger, database, listen, graceful shutdown. On SIGTERM or
@@ -21,10 +21,7 @@ async function main() {
     throw error;
   }
 
-  const logger = pino({
-    level: config.logLevel,
-    redact: { paths: ['req.headers.authorization', '*.apiKey', '*.token', '*.secret'], censor: '[redacted]' },
-  });
+  const logger = createLogger(config.logLevel);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
