@@ -9,6 +9,10 @@ import type { Team, TestApp } from './app.js';
 
 export type Json = Record<string, unknown>;
 
+/** A body cut short for assertion messages. */
+export const short = (body: string) =>
+  body.length > 300 ? `${body.slice(0, 300)}... (${body.length} chars)` : body;
+
 export interface Problem {
   type: string;
   title: string;
@@ -29,7 +33,7 @@ const LEAK_PATTERNS: RegExp[] = [
 
 export function expectNoStackTrace(body: string) {
   for (const pattern of LEAK_PATTERNS) {
-    expect(body, `response body leaks internals (${pattern}): ${body.slice(0, 500)}`).not.toMatch(pattern);
+    expect(body, `response body leaks internals (${pattern}): ${short(body)}`).not.toMatch(pattern);
   }
 }
 
@@ -38,10 +42,13 @@ export function expectNoStackTrace(body: string) {
  * `status` (the HTTP status), `detail` and an UPPER_SNAKE `code`, and no stack trace.
  */
 export function expectProblem(response: LightMyRequestResponse, status: number, code?: string): Problem {
-  expect(response.statusCode, `expected ${status}, got ${response.statusCode}: ${response.body}`).toBe(
+  expect(response.statusCode, `expected ${status}, got ${response.statusCode}: ${short(response.body)}`).toBe(
     status,
   );
-  expect(String(response.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  expect(
+    String(response.headers['content-type']),
+    `content-type of a ${response.statusCode}: ${short(response.body)}`,
+  ).toMatch(/^application\/problem\+json/);
   expectNoStackTrace(response.body);
   const body = response.json() as Problem;
   expect(typeof body.type).toBe('string');
@@ -65,12 +72,12 @@ export function expectUnauthorized(response: LightMyRequestResponse) {
 /** A 400 problem whose `errors[]` names every one of `paths` (JSON pointers, in any order). */
 export function expectValidationErrors(response: LightMyRequestResponse, paths: string[]) {
   const body = expectProblem(response, 400);
-  expect(Array.isArray(body.errors), `errors[] missing: ${response.body}`).toBe(true);
+  expect(Array.isArray(body.errors), `errors[] missing: ${short(response.body)}`).toBe(true);
   const named = (body.errors ?? []).map((error) => error.path);
   for (const path of paths) {
     expect(
-      named.some((p) => p === path || p.endsWith(path)),
-      `errors[] should name ${path}: ${response.body}`,
+      named.some((p) => p === path || p.endsWith(path) || p.startsWith(`${path}/`)),
+      `errors[] should name ${path}: ${short(response.body)}`,
     ).toBe(true);
   }
   for (const error of body.errors ?? []) expect(typeof error.message).toBe('string');
