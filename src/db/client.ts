@@ -80,3 +80,8 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     close: () => client.close(),
   };
 }
+
+/** The rows of a raw `execute` result; both drivers answer `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}

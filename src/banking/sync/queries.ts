@@ -1,9 +1,8 @@
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.js';
+import { type Queryable, rowsOf } from '../../db/client.js';
 import { accounts, transactions } from '../../db/schema.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
-export type NewTransactionRow = typeof transactions.$inferInsert;
 
 export async function accountsOfConnection(db: Queryable, teamId: string, connectionId: string) {
   return db
@@ -61,36 +60,58 @@ export async function rekeyPendingTransaction(
           and provider_transaction_id = ${key.bookedRef})`);
 }
 
+export interface TransactionValues {
+  id: string;
+  providerTransactionId: string;
+  amountMinor: number;
+  currency: string;
+  description: string;
+  transactionDate: Date;
+  type: 'CREDIT' | 'DEBIT';
+  status: 'BOOKED' | 'PENDING';
+  category: string | null;
+}
+
 /**
- * Inserts new transactions and updates changed ones in one statement; unchanged rows are not
- * touched (no new row version). Returns how many were inserted and how many updated.
+ * Inserts new transactions and updates changed ones of one account in one statement. Rows go in
+ * as one array per column through `unnest`, so a batch of thousands is a dozen parameters, not
+ * tens of thousands. Unchanged rows are not touched (no new row version). Returns how many rows
+ * were inserted and how many updated.
  */
 export async function upsertTransactions(
   db: Queryable,
-  rows: NewTransactionRow[],
+  key: { teamId: string; accountId: string; connectionId: string; now: Date },
+  rows: TransactionValues[],
 ): Promise<{ inserted: number; updated: number }> {
   if (rows.length === 0) return { inserted: 0, updated: 0 };
-  const written = await db
-    .insert(transactions)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [transactions.teamId, transactions.accountId, transactions.providerTransactionId],
-      set: {
-        amountMinor: sql`excluded.amount_minor`,
-        currency: sql`excluded.currency`,
-        description: sql`excluded.description`,
-        transactionDate: sql`excluded.transaction_date`,
-        type: sql`excluded.type`,
-        status: sql`excluded.status`,
-        category: sql`excluded.category`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-      setWhere: sql`(${transactions.amountMinor}, ${transactions.currency}, ${transactions.description},
-        ${transactions.transactionDate}, ${transactions.type}, ${transactions.status}, ${transactions.category})
-        is distinct from (excluded.amount_minor, excluded.currency, excluded.description,
-        excluded.transaction_date, excluded.type, excluded.status, excluded.category)`,
-    })
-    .returning({ inserted: sql<boolean>`(xmax = 0)` });
+  const column = <T>(pick: (row: TransactionValues) => T) => sql.param(rows.map(pick));
+  const now = key.now.toISOString();
+  const result = await db.execute(sql`
+    insert into ${transactions} (team_id, id, account_id, connection_id, provider_transaction_id, amount_minor,
+      currency, description, transaction_date, type, status, category, created_at, updated_at)
+    select ${key.teamId}, t.id, ${key.accountId}, ${key.connectionId}, t.ref, t.amount, t.currency, t.description,
+      t.date, t.type, t.status, t.category, ${now}::timestamptz, ${now}::timestamptz
+    from unnest(
+      ${column((row) => row.id)}::text[],
+      ${column((row) => row.providerTransactionId)}::text[],
+      ${column((row) => row.amountMinor)}::bigint[],
+      ${column((row) => row.currency)}::text[],
+      ${column((row) => row.description)}::text[],
+      ${column((row) => row.transactionDate.toISOString())}::timestamptz[],
+      ${column((row) => row.type)}::text[],
+      ${column((row) => row.status)}::text[],
+      ${column((row) => row.category)}::text[]
+    ) as t(id, ref, amount, currency, description, date, type, status, category)
+    on conflict (team_id, account_id, provider_transaction_id) do update set
+      amount_minor = excluded.amount_minor, currency = excluded.currency, description = excluded.description,
+      transaction_date = excluded.transaction_date, type = excluded.type, status = excluded.status,
+      category = excluded.category, updated_at = excluded.updated_at
+    where (transactions.amount_minor, transactions.currency, transactions.description, transactions.transaction_date,
+        transactions.type, transactions.status, transactions.category)
+      is distinct from (excluded.amount_minor, excluded.currency, excluded.description, excluded.transaction_date,
+        excluded.type, excluded.status, excluded.category)
+    returning (xmax = 0) as inserted`);
+  const written = rowsOf<{ inserted: boolean }>(result);
   const inserted = written.filter((row) => row.inserted).length;
   return { inserted, updated: written.length - inserted };
 }

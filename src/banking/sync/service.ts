@@ -39,7 +39,7 @@ interface FetchedAccount {
   transactions: ProviderTransaction[] | null;
 }
 
-const WRITE_BATCH = 1000;
+const WRITE_BATCH = 5000;
 
 export interface SyncDeps {
   db: Database;
@@ -156,10 +156,7 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
     let updated = 0;
     for (let start = 0; start < identified.length; start += WRITE_BATCH) {
       const batch = identified.slice(start, start + WRITE_BATCH).map((transaction) => ({
-        teamId,
         id: newId('txn'),
-        accountId,
-        connectionId,
         providerTransactionId: transaction.providerTransactionId,
         amountMinor: transaction.amountMinor,
         currency: transaction.currency,
@@ -168,10 +165,8 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
         type: transaction.type,
         status: transaction.status,
         category: transaction.category,
-        createdAt: now,
-        updatedAt: now,
       }));
-      const written = await upsertTransactions(tx, batch);
+      const written = await upsertTransactions(tx, { teamId, accountId, connectionId, now }, batch);
       inserted += written.inserted;
       updated += written.updated;
     }
