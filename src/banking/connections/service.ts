@@ -9,7 +9,6 @@ import {
   type ConsentRow,
   claimConsentRef,
   consentsOf,
-  currentConsent,
   findConnection,
   insertConnection,
   insertConsent,
@@ -223,4 +222,3 @@ export function assertActive(connection: ConnectionRow) {
 const consentAlreadyConnected = () =>
   new AppError('CONSENT_ALREADY_CONNECTED', 'This consent has already been connected by this team.');
 
-export { currentConsent };
