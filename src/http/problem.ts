@@ -123,18 +123,30 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   return sendProblem(reply, toProblem(error, request.id));
 }
 
+/** JSON deeper than this is refused: no API shape comes close, and PostgreSQL's jsonb has a stack limit. */
+export const MAX_JSON_DEPTH = 32;
+
 /**
- * PostgreSQL text and jsonb cannot hold U+0000, so a NUL anywhere in the query, path or body is
- * refused up front as a 400 naming the field, rather than failing in the database.
+ * Finds what the database cannot store: a NUL character (PostgreSQL text and jsonb cannot hold
+ * U+0000) in any string or key, or nesting deeper than MAX_JSON_DEPTH. Walks without recursion,
+ * so hostile nesting cannot overflow the stack. Answers the JSON pointer and the problem.
  */
-export function findNulCharacter(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    if (key.includes('\u0000')) return childPath;
-    const found = findNulCharacter(child, childPath);
-    if (found) return found;
+export function findUnstorableValue(value: unknown): FieldError | null {
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const path = item.path || '/';
+    if (typeof item.value === 'string') {
+      if (item.value.includes('\u0000')) return { path, message: 'must not contain a NUL character' };
+      continue;
+    }
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= MAX_JSON_DEPTH)
+      return { path, message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` };
+    for (const [key, child] of Object.entries(item.value)) {
+      const childPath = `${item.path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      if (key.includes('\u0000')) return { path: childPath, message: 'must not contain a NUL character' };
+      pending.push({ value: child, path: childPath, depth: item.depth + 1 });
+    }
   }
   return null;
 }
@@ -143,10 +155,10 @@ export function registerProblemHandlers(app: FastifyInstance) {
   app.addHook('preValidation', async (request) => {
     const parts = { query: request.query, path: request.params, body: request.body } as const;
     for (const [location, value] of Object.entries(parts)) {
-      const path = findNulCharacter(value);
-      if (path) {
-        throw new AppError('VALIDATION_FAILED', `${location} ${path} contains a NUL character`, {
-          errors: [{ path, message: 'must not contain a NUL character', in: location as Location }],
+      const problem = findUnstorableValue(value);
+      if (problem) {
+        throw new AppError('VALIDATION_FAILED', `${location} ${problem.path} ${problem.message}`, {
+          errors: [{ ...problem, in: location as Location }],
         });
       }
     }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { findUnstorableValue, MAX_JSON_DEPTH } from '../../src/http/problem.js';
+
+const nested = (depth: number): unknown => {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+};
+
+describe('values the database cannot store', () => {
+  it('accepts ordinary JSON', () => {
+    expect(findUnstorableValue({ teamId: 't', metadata: { a: [1, { b: 'ü' }] } })).toBeNull();
+    expect(findUnstorableValue(nested(MAX_JSON_DEPTH - 1))).toBeNull();
+  });
+
+  it('names a NUL character in a value or a key by its JSON pointer', () => {
+    expect(findUnstorableValue({ metadata: { 'a/b': ['ok', 'x\u0000y'] } })).toEqual({
+      path: '/metadata/a~1b/1',
+      message: 'must not contain a NUL character',
+    });
+    expect(findUnstorableValue({ 'k\u0000': 1 })?.path).toBe('/k\u0000');
+    expect(findUnstorableValue('\u0000')?.path).toBe('/');
+  });
+
+  it('refuses hostile nesting without overflowing the stack', () => {
+    expect(findUnstorableValue(nested(MAX_JSON_DEPTH + 1))?.message).toMatch(/nest deeper/);
+    expect(findUnstorableValue(nested(1_000_000))?.message).toMatch(/nest deeper/);
+  });
+});
