@@ -66,6 +66,7 @@ function fieldErrors(validation: AjvError[], context: string | undefined): Probl
     if (seen.has(key)) continue;
     seen.add(key);
     errors.push({ path, message, in: location });
+    if (errors.length === MAX_FIELD_ERRORS) break;
   }
   return errors;
 }
@@ -125,11 +126,16 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
 
 /** JSON deeper than this is refused: no API shape comes close, and PostgreSQL's jsonb has a stack limit. */
 export const MAX_JSON_DEPTH = 32;
+/** Longer arrays are refused before validation, which would otherwise report on every item. */
+export const MAX_ARRAY_ITEMS = 1000;
+/** A validation problem lists at most this many fields. */
+const MAX_FIELD_ERRORS = 50;
 
 /**
  * Finds what the database cannot store: a NUL character (PostgreSQL text and jsonb cannot hold
- * U+0000) in any string or key, or nesting deeper than MAX_JSON_DEPTH. Walks without recursion,
- * so hostile nesting cannot overflow the stack. Answers the JSON pointer and the problem.
+ * U+0000) in any string or key, nesting deeper than MAX_JSON_DEPTH, or an array longer than
+ * MAX_ARRAY_ITEMS. Walks without recursion, so hostile nesting cannot overflow the stack.
+ * Answers the JSON pointer and the problem.
  */
 export function findUnstorableValue(value: unknown): FieldError | null {
   const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
@@ -140,8 +146,12 @@ export function findUnstorableValue(value: unknown): FieldError | null {
       continue;
     }
     if (item.value === null || typeof item.value !== 'object') continue;
-    if (item.depth >= MAX_JSON_DEPTH)
+    if (item.depth >= MAX_JSON_DEPTH) {
       return { path, message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` };
+    }
+    if (Array.isArray(item.value) && item.value.length > MAX_ARRAY_ITEMS) {
+      return { path, message: `must not have more than ${MAX_ARRAY_ITEMS} items` };
+    }
     for (const [key, child] of Object.entries(item.value)) {
       const childPath = `${item.path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
       if (key.includes('\u0000')) return { path: childPath, message: 'must not contain a NUL character' };

@@ -31,6 +31,30 @@ describe('input the database could not store', () => {
     },
   );
 
+  it('refuses a scopes array of 90,000 items with one error naming the field', async () => {
+    const response = await t.as(team).post('/api/banking/consent', {
+      teamId: team.teamId,
+      connectionId: 'conn_missing',
+      scopes: Array.from({ length: 90_000 }, (_, i) => `s${i}`),
+      expiresAt: '2030-01-01',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([
+      { path: '/scopes', message: 'must not have more than 1000 items', in: 'body' },
+    ]);
+  });
+
+  it('lists at most 50 field errors', async () => {
+    const response = await t.as(team).post('/api/banking/consent', {
+      teamId: team.teamId,
+      connectionId: 'conn_missing',
+      scopes: Array.from({ length: 1000 }, (_, i) => `scope-${i}`),
+      expiresAt: '2030-01-01',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toHaveLength(50);
+  });
+
   it('keeps ordinary nested metadata', async () => {
     const response = await t.as(team).post('/api/banking/connect', {
       teamId: team.teamId,

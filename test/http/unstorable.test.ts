@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUnstorableValue, MAX_JSON_DEPTH } from '../../src/http/problem.js';
+import { findUnstorableValue, MAX_ARRAY_ITEMS, MAX_JSON_DEPTH } from '../../src/http/problem.js';
 
 const nested = (depth: number): unknown => {
   let value: unknown = 'leaf';
@@ -25,5 +25,13 @@ describe('values the database cannot store', () => {
   it('refuses hostile nesting without overflowing the stack', () => {
     expect(findUnstorableValue(nested(MAX_JSON_DEPTH + 1))?.message).toMatch(/nest deeper/);
     expect(findUnstorableValue(nested(1_000_000))?.message).toMatch(/nest deeper/);
+  });
+
+  it('refuses arrays longer than the limit, wherever they are', () => {
+    expect(findUnstorableValue({ scopes: new Array(MAX_ARRAY_ITEMS).fill('accounts') })).toBeNull();
+    expect(findUnstorableValue({ metadata: { list: new Array(MAX_ARRAY_ITEMS + 1).fill(0) } })).toEqual({
+      path: '/metadata/list',
+      message: `must not have more than ${MAX_ARRAY_ITEMS} items`,
+    });
   });
 });

@@ -4,6 +4,7 @@ import { SCOPES } from '../../providers/provider.js';
 
 export const Scopes = Type.Array(Type.Enum([...SCOPES]), {
   minItems: 1,
+  maxItems: SCOPES.length,
   uniqueItems: true,
   description: 'A non-empty subset of `accounts`, `balances`, `transactions`.',
 });

@@ -221,4 +221,3 @@ export function assertActive(connection: ConnectionRow) {
 
 const consentAlreadyConnected = () =>
   new AppError('CONSENT_ALREADY_CONNECTED', 'This consent has already been connected by this team.');
-
