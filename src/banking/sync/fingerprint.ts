@@ -9,14 +9,23 @@ export type IdentifiedTransaction = ProviderTransaction & { providerTransactionI
  * both stay (`fp_<hash>_0`, `fp_<hash>_1`). The same data in the same order give the same ids.
  */
 export function withStableIds(transactions: ProviderTransaction[]): IdentifiedTransaction[] {
+  return stableIdAssigner()(transactions);
+}
+
+/**
+ * `withStableIds` over an account's pages in turn: occurrence numbers run on across pages. It
+ * keeps one counter per fingerprint seen, not the transactions.
+ */
+export function stableIdAssigner(): (page: ProviderTransaction[]) => IdentifiedTransaction[] {
   const occurrences = new Map<string, number>();
-  return transactions.map((transaction) => {
-    if (transaction.providerTransactionId) return transaction as IdentifiedTransaction;
-    const fingerprint = fingerprintOf(transaction);
-    const occurrence = occurrences.get(fingerprint) ?? 0;
-    occurrences.set(fingerprint, occurrence + 1);
-    return { ...transaction, providerTransactionId: `fp_${fingerprint}_${occurrence}` };
-  });
+  return (page) =>
+    page.map((transaction) => {
+      if (transaction.providerTransactionId) return transaction as IdentifiedTransaction;
+      const fingerprint = fingerprintOf(transaction);
+      const occurrence = occurrences.get(fingerprint) ?? 0;
+      occurrences.set(fingerprint, occurrence + 1);
+      return { ...transaction, providerTransactionId: `fp_${fingerprint}_${occurrence}` };
+    });
 }
 
 export function fingerprintOf(transaction: ProviderTransaction): string {

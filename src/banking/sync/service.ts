@@ -2,16 +2,17 @@ import type { Database, Transaction } from '../../db/client.js';
 import { AppError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type {
+  BankProvider,
   Clock,
   ConsentContext,
   ProviderAccount,
-  ProviderTransaction,
   Scope,
+  TransactionPage,
 } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import { consentsOf, currentConsent, findConnection, updateConnection } from '../connections/queries.js';
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
-import { withStableIds } from './fingerprint.js';
+import { stableIdAssigner } from './fingerprint.js';
 import { KeyedMutex } from './mutex.js';
 import {
   type AccountRow,
@@ -33,14 +34,6 @@ export interface SyncSummary {
   transactionsRemoved: number;
 }
 
-interface FetchedAccount {
-  account: ProviderAccount;
-  /** Null when the consent has no `transactions` scope: nothing is fetched or changed. */
-  transactions: ProviderTransaction[] | null;
-}
-
-const WRITE_BATCH = 5000;
-
 export interface SyncDeps {
   db: Database;
   providers: ProviderRegistry;
@@ -48,41 +41,14 @@ export interface SyncDeps {
 }
 
 /**
- * A sync reads everything the consent's scopes allow from the provider first, then writes it in
- * one database transaction under a lock on the connection row, so a provider failure writes
- * nothing and concurrent syncs of one connection (in this process or another) run one after
- * the other. Writes are idempotent upserts: a second sync of unchanged data changes no row.
+ * A sync imports what the consent's scopes allow in one database transaction under a lock on
+ * the connection row, so a provider failure writes nothing and concurrent syncs of one
+ * connection (in this process or another) run one after the other. Transactions stream from the
+ * provider a page at a time. Writes are idempotent upserts: a second sync of unchanged data
+ * changes no row.
  */
 export function createSyncService({ db, providers, clock }: SyncDeps) {
   const inProcess = new KeyedMutex();
-
-  async function fetchFromProvider(context: ConsentContext, provider: string, scopes: Scope[], now: Date) {
-    const bank = providers.get(provider);
-    const accounts = await callProvider(() => bank.listAccounts(context));
-    const fetched: FetchedAccount[] = [];
-    for (const account of accounts) {
-      if (!scopes.includes('transactions')) {
-        fetched.push({ account, transactions: null });
-        continue;
-      }
-      const transactions: ProviderTransaction[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await callProvider(() =>
-          bank.listTransactions(context, {
-            providerAccountId: account.providerAccountId,
-            from: null,
-            to: now,
-            cursor,
-          }),
-        );
-        transactions.push(...page.transactions);
-        cursor = page.nextCursor;
-      } while (cursor);
-      fetched.push({ account, transactions });
-    }
-    return fetched;
-  }
 
   async function writeAccount(
     tx: Transaction,
@@ -132,49 +98,63 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
     return { accountId: existing.id, added: false, updated };
   }
 
-  async function writeTransactions(
+  /**
+   * Streams an account's transactions from the provider page by page and upserts each page, so
+   * memory stays bounded by a page whatever the history's length. Pending rows the bank no
+   * longer reports are deleted at the end.
+   */
+  async function syncTransactions(
     tx: Transaction,
-    key: { teamId: string; connectionId: string; accountId: string; now: Date },
-    fetched: ProviderTransaction[],
+    bank: BankProvider,
+    context: ConsentContext,
+    key: { teamId: string; connectionId: string; accountId: string; providerAccountId: string; now: Date },
   ) {
-    const { teamId, connectionId, accountId, now } = key;
-    const identified = withStableIds(fetched);
-    for (const transaction of identified) {
-      if (
-        transaction.pendingTransactionId &&
-        transaction.pendingTransactionId !== transaction.providerTransactionId
-      ) {
-        await rekeyPendingTransaction(tx, {
-          teamId,
-          accountId,
-          pendingRef: transaction.pendingTransactionId,
-          bookedRef: transaction.providerTransactionId,
-        });
-      }
-    }
+    const { teamId, connectionId, accountId, providerAccountId, now } = key;
+    const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, null));
+    const assignIds = stableIdAssigner();
     let inserted = 0;
     let updated = 0;
-    for (let start = 0; start < identified.length; start += WRITE_BATCH) {
-      const batch = identified.slice(start, start + WRITE_BATCH).map((transaction) => ({
-        id: newId('txn'),
-        providerTransactionId: transaction.providerTransactionId,
-        amountMinor: transaction.amountMinor,
-        currency: transaction.currency,
-        description: transaction.description,
-        transactionDate: transaction.transactionDate,
-        type: transaction.type,
-        status: transaction.status,
-        category: transaction.category,
-      }));
-      const written = await upsertTransactions(tx, { teamId, accountId, connectionId, now }, batch);
+    let cursor: string | null = null;
+    do {
+      const page: TransactionPage = await callProvider(() =>
+        bank.listTransactions(context, { providerAccountId, from: null, to: now, cursor }),
+      );
+      const identified = assignIds(page.transactions);
+      for (const transaction of identified) {
+        unseenPending.delete(transaction.providerTransactionId);
+        const pendingRef = transaction.pendingTransactionId;
+        if (pendingRef && pendingRef !== transaction.providerTransactionId) {
+          unseenPending.delete(pendingRef);
+          await rekeyPendingTransaction(tx, {
+            teamId,
+            accountId,
+            pendingRef,
+            bookedRef: transaction.providerTransactionId,
+          });
+        }
+      }
+      const written = await upsertTransactions(
+        tx,
+        { teamId, accountId, connectionId, now },
+        identified.map((transaction) => ({
+          id: newId('txn'),
+          providerTransactionId: transaction.providerTransactionId,
+          amountMinor: transaction.amountMinor,
+          currency: transaction.currency,
+          description: transaction.description,
+          transactionDate: transaction.transactionDate,
+          type: transaction.type,
+          status: transaction.status,
+          category: transaction.category,
+        })),
+      );
       inserted += written.inserted;
       updated += written.updated;
-    }
+      cursor = page.nextCursor;
+    } while (cursor);
     // A pending transaction the bank no longer reports was cancelled (or booked under a new
     // id without a link): it goes.
-    const seen = new Set(identified.map((transaction) => transaction.providerTransactionId));
-    const vanished = (await pendingRefsOf(tx, teamId, accountId, null)).filter((ref) => !seen.has(ref));
-    const removed = await deleteTransactionsByRef(tx, teamId, accountId, vanished);
+    const removed = await deleteTransactionsByRef(tx, teamId, accountId, [...unseenPending]);
     await adjustTransactionCount(tx, teamId, accountId, inserted - removed);
     return { inserted, updated, removed };
   }
@@ -189,8 +169,12 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
       throw new AppError('CONSENT_EXPIRED', 'The consent has expired; ask the user to renew it at the bank.');
     }
     const scopes = consent.scopes as Scope[];
-    const fetched = await fetchFromProvider(consentContext(connection), connection.provider, scopes, now);
+    const context = consentContext(connection);
+    const bank = providers.get(connection.provider);
+    const accounts = await callProvider(() => bank.listAccounts(context));
 
+    // Transactions are read from the provider inside the write transaction, page by page: a
+    // provider failure part-way rolls everything back, and the connection row stays locked.
     return db.transaction(async (tx) => {
       const locked = await findConnection(tx, teamId, connectionId, { forUpdate: true });
       if (!locked) throw notFound('Connection');
@@ -205,7 +189,7 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
       const existing = new Map(
         (await accountsOfConnection(tx, teamId, connectionId)).map((row) => [row.providerAccountId, row]),
       );
-      for (const [position, { account, transactions }] of fetched.entries()) {
+      for (const [position, account] of accounts.entries()) {
         const written = await writeAccount(
           tx,
           { teamId, connectionId, now, scopes, position },
@@ -215,12 +199,14 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
         if (!written) continue;
         if (written.added) summary.accountsAdded++;
         if (written.updated) summary.accountsUpdated++;
-        if (transactions === null) continue;
-        const result = await writeTransactions(
-          tx,
-          { teamId, connectionId, accountId: written.accountId, now },
-          transactions,
-        );
+        if (!scopes.includes('transactions')) continue;
+        const result = await syncTransactions(tx, bank, context, {
+          teamId,
+          connectionId,
+          accountId: written.accountId,
+          providerAccountId: account.providerAccountId,
+          now,
+        });
         summary.transactionsAdded += result.inserted;
         summary.transactionsUpdated += result.updated;
         summary.transactionsRemoved += result.removed;
