@@ -47,14 +47,14 @@ describe('accounts', () => {
         metadata: { sandbox: { accounts: 5, transactionsPerAccount: 4, days: 5 } },
       })
     ).id;
-    for (const id of [gbId, euId, fiveId]) await syncConnection(client, team, id);
+    for (const id of [gbId, euId, fiveId]) await syncConnection(t, team, id);
     otherConnectionId = (
       await connectSandbox(t.as(other), other, {
         metadata: { sandbox: { transactionsPerAccount: 5, days: 5 } },
       })
     ).id;
-    await syncConnection(t.as(other), other, otherConnectionId);
-    all = await listAccounts(client, team);
+    await syncConnection(t, other, otherConnectionId);
+    all = await listAccounts(t, team);
   });
   afterAll(() => t.close());
 
@@ -88,7 +88,7 @@ describe('accounts', () => {
     });
 
     it("does not list another team's accounts", async () => {
-      const ofOther = await listAccounts(t.as(other), other);
+      const ofOther = await listAccounts(t, other);
       expect(ofOther).toHaveLength(3);
       for (const account of ofOther) expect(account.connectionId).toBe(otherConnectionId);
       const ours = new Set(all.map((a) => a.id));
@@ -106,7 +106,7 @@ describe('accounts', () => {
 
     it('filters by connectionId: exactly the accounts of that connection', async () => {
       for (const connectionId of [gbId, euId, fiveId]) {
-        const filtered = await listAccounts(t.as(team), team, connectionId);
+        const filtered = await listAccounts(t, team, connectionId);
         expect(filtered.length).toBeGreaterThan(0);
         for (const account of filtered) expect(account.connectionId).toBe(connectionId);
         expect(filtered.map((a) => a.id).sort()).toEqual(
@@ -191,7 +191,7 @@ describe('accounts', () => {
     it("transactionCount equals the number of the account's transactions listed by /transactions?accountId", async () => {
       for (const account of all) {
         const body = (await details(account.id)).json() as AccountDetailsBody;
-        const listed = await listAllTransactions(t.as(team), team, { accountId: account.id });
+        const listed = await listAllTransactions(t, team, { accountId: account.id });
         expect(body.transactionCount, account.accountName).toBe(listed.length);
       }
       const sized = all.filter((a) => a.connectionId === gbId);
@@ -205,7 +205,7 @@ describe('accounts', () => {
     it('recentTransactions are the 10 newest of the account, newest first, each with status', async () => {
       for (const account of all) {
         const body = (await details(account.id)).json() as AccountDetailsBody;
-        const listed = await listAllTransactions(t.as(team), team, { accountId: account.id });
+        const listed = await listAllTransactions(t, team, { accountId: account.id });
         const expected = listed.slice(0, 10);
         expect(body.recentTransactions).toHaveLength(Math.min(10, listed.length));
         expectNewestFirst(body.recentTransactions);
@@ -242,7 +242,7 @@ describe('accounts', () => {
     });
 
     it("404 for another team's account", async () => {
-      const [theirs] = await listAccounts(t.as(other), other);
+      const [theirs] = await listAccounts(t, other);
       expectProblem(await details(theirs?.id ?? ''), 404);
     });
 
@@ -258,7 +258,7 @@ describe('accounts', () => {
         .as(team)
         .post('/api/banking/disconnect', { teamId: team.teamId, connectionId: fiveId });
       expect(response.statusCode).toBe(200);
-      const after = await listAccounts(t.as(team), team, fiveId);
+      const after = await listAccounts(t, team, fiveId);
       expect(after.map((a) => a.id).sort()).toEqual(
         all
           .filter((a) => a.connectionId === fiveId)
@@ -270,7 +270,7 @@ describe('accounts', () => {
         const body = (await details(account.id)).json() as AccountDetailsBody;
         expect(body.connection.status).toBe('DISCONNECTED');
       }
-      for (const account of await listAccounts(t.as(team), team, gbId)) {
+      for (const account of await listAccounts(t, team, gbId)) {
         expect(account.connection.status).toBe('ACTIVE');
       }
     });

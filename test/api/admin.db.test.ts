@@ -4,16 +4,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_TOKEN, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
-import {
-  bearer,
-  expectProblem,
-  expectUnauthorized,
-  expectValidationErrors,
-  type Json,
-  revokeKey,
-  send,
-  unknownId,
-} from '../support/security.js';
+import { expectProblem, expectValidationProblem, type Json } from '../support/fixtures.js';
+import { bearer, expectUnauthorized, revokeKey, send, unknownId } from '../support/security.js';
 
 const admin = bearer(ADMIN_TOKEN);
 
@@ -87,7 +79,7 @@ describe('admin API: teams and API keys', () => {
       ['an empty id', { name: 'X', id: '' }, ['/id']],
       ['a name and an id both of the wrong type', { name: ['X'], id: { a: 1 } }, ['/name', '/id']],
     ])('answers 400 naming the bad field for %s', async (_, body, paths) => {
-      expectValidationErrors(await createTeam(body), paths);
+      expectValidationProblem(await createTeam(body), paths);
     });
 
     it.each<[string, string]>([

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectSandbox, type Team } from '../support/app.js';
 import {
   type AccountDetailsBody,
   type ConsentBody,
@@ -12,14 +12,11 @@ import {
   listConnections,
   syncConnection,
   tick,
+  useTestApp,
 } from '../support/fixtures.js';
 
 describe('connections: consent update and the scope rules of sync', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   const inDays = (days: number) => new Date(t.clock.now().getTime() + days * DAY_MS).toISOString();
   const updateConsent = (team: Team, body: Record<string, unknown>) =>
@@ -63,7 +60,7 @@ describe('connections: consent update and the scope rules of sync', () => {
     it('revokes the previous consent with revokedAt now and keeps the history oldest first', async () => {
       const team = await t.createTeam();
       const connection = await connectSandbox(t.as(team), team);
-      const original = (await listConnections(t.as(team), team))[0]?.consents[0];
+      const original = (await listConnections(t, team))[0]?.consents[0];
       tick(t, 5);
       const now = t.clock.now().getTime();
       const response = await updateConsent(team, {
@@ -74,7 +71,7 @@ describe('connections: consent update and the scope rules of sync', () => {
       expect(response.statusCode, response.body).toBe(200);
       const created = response.json() as ConsentBody;
 
-      const [listed] = await listConnections(t.as(team), team);
+      const [listed] = await listConnections(t, team);
       expect(listed?.status).toBe('ACTIVE');
       expect(listed?.consents).toHaveLength(2);
       const [old, current] = listed?.consents ?? [];
@@ -110,7 +107,7 @@ describe('connections: consent update and the scope rules of sync', () => {
         expect(response.statusCode, response.body).toBe(200);
         ids.push((response.json() as ConsentBody).id);
       }
-      const consents = (await listConnections(t.as(team), team))[0]?.consents ?? [];
+      const consents = (await listConnections(t, team))[0]?.consents ?? [];
       expect(consents.map((c) => c.id)).toEqual(ids);
       expect(consents.map((c) => c.status)).toEqual(['REVOKED', 'REVOKED', 'AUTHORIZED']);
       expect(consents.map((c) => c.revokedAt === null)).toEqual([false, false, true]);
@@ -124,7 +121,7 @@ describe('connections: consent update and the scope rules of sync', () => {
       beforeAll(async () => {
         team = await t.createTeam('consent-validation');
         connectionId = (await connectSandbox(t.as(team), team)).id;
-        consentsBefore = (await listConnections(t.as(team), team))[0]?.consents ?? [];
+        consentsBefore = (await listConnections(t, team))[0]?.consents ?? [];
       });
 
       it('400 for empty scopes, naming /scopes', async () => {
@@ -184,7 +181,7 @@ describe('connections: consent update and the scope rules of sync', () => {
       });
 
       it('none of the rejected updates changed the consents', async () => {
-        const [listed] = await listConnections(t.as(team), team);
+        const [listed] = await listConnections(t, team);
         expect(listed?.status).toBe('ACTIVE');
         expect(listed?.consents).toEqual(consentsBefore);
       });
@@ -204,14 +201,14 @@ describe('connections: consent update and the scope rules of sync', () => {
       const owner = await t.createTeam('owner');
       const other = await t.createTeam('other');
       const connection = await connectSandbox(t.as(owner), owner);
-      const before = (await listConnections(t.as(owner), owner))[0]?.consents;
+      const before = (await listConnections(t, owner))[0]?.consents;
       const response = await updateConsent(other, {
         connectionId: connection.id,
         scopes: ['accounts'],
         expiresAt: inDays(10),
       });
       expectProblem(response, 404);
-      expect((await listConnections(t.as(owner), owner))[0]?.consents).toEqual(before);
+      expect((await listConnections(t, owner))[0]?.consents).toEqual(before);
     });
 
     it('409 on a DISCONNECTED connection, and its consents stay as they were', async () => {
@@ -221,14 +218,14 @@ describe('connections: consent update and the scope rules of sync', () => {
         .as(team)
         .post('/api/banking/disconnect', { teamId: team.teamId, connectionId: connection.id });
       expect(disconnected.statusCode).toBe(200);
-      const before = (await listConnections(t.as(team), team))[0];
+      const before = (await listConnections(t, team))[0];
       const response = await updateConsent(team, {
         connectionId: connection.id,
         scopes: ['accounts'],
         expiresAt: inDays(10),
       });
       expectProblem(response, 409);
-      expect((await listConnections(t.as(team), team))[0]).toEqual(before);
+      expect((await listConnections(t, team))[0]).toEqual(before);
     });
   });
 
@@ -257,8 +254,8 @@ describe('connections: consent update and the scope rules of sync', () => {
     it("with only 'accounts', a sync imports accounts, no transactions, and balances stay 0", async () => {
       const team = await t.createTeam();
       const connectionId = await freshWithScopes(team, ['accounts']);
-      await syncConnection(t.as(team), team, connectionId);
-      const accounts = await listAccounts(t.as(team), team, connectionId);
+      await syncConnection(t, team, connectionId);
+      const accounts = await listAccounts(t, team, connectionId);
       expect(accounts).toHaveLength(3);
       expect(accounts.map((a) => a.type).sort()).toEqual(['CHECKING', 'CREDIT', 'SAVINGS']);
       for (const account of accounts) {
@@ -267,36 +264,34 @@ describe('connections: consent update and the scope rules of sync', () => {
         expect(detail.transactionCount).toBe(0);
         expect(detail.recentTransactions).toEqual([]);
       }
-      expect(await listAllTransactions(t.as(team), team, { connectionId })).toEqual([]);
+      expect(await listAllTransactions(t, team, { connectionId })).toEqual([]);
     });
 
     it("with 'accounts' and 'transactions' but no 'balances', transactions are imported and balances stay 0", async () => {
       const team = await t.createTeam();
       const connectionId = await freshWithScopes(team, ['accounts', 'transactions']);
-      await syncConnection(t.as(team), team, connectionId);
-      const accounts = await listAccounts(t.as(team), team, connectionId);
+      await syncConnection(t, team, connectionId);
+      const accounts = await listAccounts(t, team, connectionId);
       expect(accounts).toHaveLength(3);
       for (const account of accounts) expect(account.balance).toBe(0);
-      expect((await listAllTransactions(t.as(team), team, { connectionId })).length).toBeGreaterThanOrEqual(
-        45,
-      );
+      expect((await listAllTransactions(t, team, { connectionId })).length).toBeGreaterThanOrEqual(45);
     });
 
     it("with 'accounts' and 'balances' but no 'transactions', balances are synced and no transactions fetched", async () => {
       const team = await t.createTeam();
       const connectionId = await freshWithScopes(team, ['accounts', 'balances']);
-      await syncConnection(t.as(team), team, connectionId);
-      const accounts = await listAccounts(t.as(team), team, connectionId);
+      await syncConnection(t, team, connectionId);
+      const accounts = await listAccounts(t, team, connectionId);
       expect(accounts).toHaveLength(3);
       expect(accounts.some((a) => a.balance !== 0)).toBe(true);
-      expect(await listAllTransactions(t.as(team), team, { connectionId })).toEqual([]);
+      expect(await listAllTransactions(t, team, { connectionId })).toEqual([]);
     });
 
     it('after the consent is widened to all three scopes, the next sync imports transactions and balances', async () => {
       const team = await t.createTeam();
       const connectionId = await freshWithScopes(team, ['accounts']);
-      await syncConnection(t.as(team), team, connectionId);
-      const before = await listAccounts(t.as(team), team, connectionId);
+      await syncConnection(t, team, connectionId);
+      const before = await listAccounts(t, team, connectionId);
       tick(t);
       const widened = await updateConsent(team, {
         connectionId,
@@ -304,11 +299,11 @@ describe('connections: consent update and the scope rules of sync', () => {
         expiresAt: inDays(30),
       });
       expect(widened.statusCode, widened.body).toBe(200);
-      await syncConnection(t.as(team), team, connectionId);
-      const after = await listAccounts(t.as(team), team, connectionId);
+      await syncConnection(t, team, connectionId);
+      const after = await listAccounts(t, team, connectionId);
       expect(after.map((a) => a.id).sort()).toEqual(before.map((a) => a.id).sort());
       expect(after.some((a) => a.balance !== 0)).toBe(true);
-      const transactions = await listAllTransactions(t.as(team), team, { connectionId });
+      const transactions = await listAllTransactions(t, team, { connectionId });
       expect(transactions.length).toBeGreaterThanOrEqual(45);
       for (const account of after) {
         const count = transactions.filter((x) => x.accountId === account.id).length;

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { connectSandbox, type Team } from '../support/app.js';
 import {
   type ConnectionBody,
   DAY_MS,
@@ -11,14 +11,11 @@ import {
   listConnections,
   syncConnection,
   tick,
+  useTestApp,
 } from '../support/fixtures.js';
 
 describe('connections: disconnect', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   const disconnect = (team: Team, connectionId: string) =>
     t.as(team).post('/api/banking/disconnect', { teamId: team.teamId, connectionId });
@@ -46,7 +43,7 @@ describe('connections: disconnect', () => {
     const team = await t.createTeam();
     const connection = await connectSandbox(t.as(team), team);
     const body = (await disconnect(team, connection.id)).json() as ConnectionBody;
-    const [listed] = await listConnections(t.as(team), team);
+    const [listed] = await listConnections(t, team);
     expect(listed?.status).toBe('DISCONNECTED');
     expect(listed?.consents).toEqual(body.consents);
   });
@@ -62,7 +59,7 @@ describe('connections: disconnect', () => {
       expiresAt: new Date(t.clock.now().getTime() + 10 * DAY_MS).toISOString(),
     });
     expect(update.statusCode, update.body).toBe(200);
-    const [beforeDisconnect] = await listConnections(t.as(team), team);
+    const [beforeDisconnect] = await listConnections(t, team);
     const firstRevokedAt = beforeDisconnect?.consents[0]?.revokedAt;
     expectIsoUtc(firstRevokedAt);
     tick(t, 10);
@@ -82,7 +79,7 @@ describe('connections: disconnect', () => {
     const second = await disconnect(team, connection.id);
     expect(second.statusCode, second.body).toBe(200);
     expect(second.json()).toEqual(first.json());
-    const consentsAfter = (await listConnections(t.as(team), team))[0]?.consents;
+    const consentsAfter = (await listConnections(t, team))[0]?.consents;
     expect(consentsAfter?.map((c) => c.revokedAt)).toEqual(
       (first.json() as ConnectionBody).consents.map((c) => c.revokedAt),
     );
@@ -98,7 +95,7 @@ describe('connections: disconnect', () => {
     const other = await t.createTeam('other');
     const connection = await connectSandbox(t.as(owner), owner);
     expectProblem(await disconnect(other, connection.id), 404);
-    expect((await listConnections(t.as(owner), owner))[0]?.status).toBe('ACTIVE');
+    expect((await listConnections(t, owner))[0]?.status).toBe('ACTIVE');
   });
 
   it('400 for a missing connectionId', async () => {
@@ -112,20 +109,20 @@ describe('connections: disconnect', () => {
     const connection = await connectSandbox(t.as(team), team, {
       metadata: { sandbox: { transactionsPerAccount: 12, days: 10 } },
     });
-    await syncConnection(t.as(team), team, connection.id);
-    const accountsBefore = await listAccounts(t.as(team), team);
-    const transactionsBefore = await listAllTransactions(t.as(team), team);
+    await syncConnection(t, team, connection.id);
+    const accountsBefore = await listAccounts(t, team);
+    const transactionsBefore = await listAllTransactions(t, team);
     expect(accountsBefore.length).toBeGreaterThan(0);
     expect(transactionsBefore.length).toBeGreaterThan(0);
 
     expect((await disconnect(team, connection.id)).statusCode).toBe(200);
 
-    const accountsAfter = await listAccounts(t.as(team), team);
+    const accountsAfter = await listAccounts(t, team);
     expect(accountsAfter.map((a) => a.id)).toEqual(accountsBefore.map((a) => a.id));
     for (const account of accountsAfter) expect(account.connection.status).toBe('DISCONNECTED');
-    const transactionsAfter = await listAllTransactions(t.as(team), team);
+    const transactionsAfter = await listAllTransactions(t, team);
     expect(transactionsAfter.map((x) => x.id)).toEqual(transactionsBefore.map((x) => x.id));
-    const byConnection = await listAllTransactions(t.as(team), team, { connectionId: connection.id });
+    const byConnection = await listAllTransactions(t, team, { connectionId: connection.id });
     expect(byConnection).toHaveLength(transactionsBefore.length);
   });
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectSandbox, type Team } from '../support/app.js';
 import {
   type ConnectionBody,
   DAY_MS,
@@ -10,16 +10,13 @@ import {
   listConnections,
   SCOPES,
   tick,
+  useTestApp,
 } from '../support/fixtures.js';
 
 const uniqueConsent = (label: string) => `consent-${label}-${Math.random().toString(36).slice(2)}`;
 
 describe('connections: list and connect', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   const connect = (team: Team, body: Record<string, unknown>) =>
     t.as(team).post('/api/banking/connect', { teamId: team.teamId, ...body });
@@ -77,7 +74,7 @@ describe('connections: list and connect', () => {
       ids.push(connection.id);
       tick(t);
     }
-    const list = await listConnections(t.as(team), team);
+    const list = await listConnections(t, team);
     expect(list.map((c) => c.id)).toEqual(ids);
     expect(list.map((c) => c.providerId)).toEqual(['sandbox-gb', 'sandbox-eu', 'sandbox-gb']);
     for (const connection of list) {
@@ -97,7 +94,7 @@ describe('connections: list and connect', () => {
       consentId: uniqueConsent('same'),
     });
     const created = response.json() as ConnectionBody;
-    const [listed] = await listConnections(t.as(team), team);
+    const [listed] = await listConnections(t, team);
     const seedFields = (c: ConnectionBody | undefined) => ({
       id: c?.id,
       teamId: c?.teamId,
@@ -120,8 +117,8 @@ describe('connections: list and connect', () => {
     const b = await t.createTeam('B');
     const ofA = await connectSandbox(t.as(a), a);
     const ofB = await connectSandbox(t.as(b), b);
-    expect((await listConnections(t.as(a), a)).map((c) => c.id)).toEqual([ofA.id]);
-    expect((await listConnections(t.as(b), b)).map((c) => c.id)).toEqual([ofB.id]);
+    expect((await listConnections(t, a)).map((c) => c.id)).toEqual([ofA.id]);
+    expect((await listConnections(t, b)).map((c) => c.id)).toEqual([ofB.id]);
   });
 
   it('lists consents oldest first, keeping the revoked history', async () => {
@@ -139,7 +136,7 @@ describe('connections: list and connect', () => {
       expect(response.statusCode, response.body).toBe(200);
       consentIds.push((response.json() as { id: string }).id);
     }
-    const [listed] = await listConnections(t.as(team), team);
+    const [listed] = await listConnections(t, team);
     expect(listed?.consents.map((c) => c.id)).toEqual(consentIds);
     expect(listed?.consents.map((c) => c.status)).toEqual(['REVOKED', 'REVOKED', 'AUTHORIZED']);
   });
@@ -232,7 +229,7 @@ describe('connections: list and connect', () => {
     });
 
     it('none of the rejected connects created a connection', async () => {
-      expect(await listConnections(t.as(team), team)).toEqual([]);
+      expect(await listConnections(t, team)).toEqual([]);
     });
   });
 
@@ -244,17 +241,17 @@ describe('connections: list and connect', () => {
       consentId: `sandbox-expired-${Math.random().toString(36).slice(2)}`,
     });
     expectProblem(response, 422);
-    expect(await listConnections(t.as(team), team)).toEqual([]);
+    expect(await listConnections(t, team)).toEqual([]);
   });
 
   it('409 connecting a consentId this team has already connected; the first connection is unchanged', async () => {
     const team = await t.createTeam();
     const consentId = uniqueConsent('twice');
     const first = await connectSandbox(t.as(team), team, { consentId });
-    const before = await listConnections(t.as(team), team);
+    const before = await listConnections(t, team);
     const again = await connect(team, { provider: 'sandbox', providerId: 'sandbox-gb', consentId });
     expectProblem(again, 409);
-    const after = await listConnections(t.as(team), team);
+    const after = await listConnections(t, team);
     expect(after).toEqual(before);
     expect(after.map((c) => c.id)).toEqual([first.id]);
   });
@@ -265,7 +262,7 @@ describe('connections: list and connect', () => {
     await connectSandbox(t.as(team), team, { consentId, providerId: 'sandbox-gb' });
     const again = await connect(team, { provider: 'sandbox', providerId: 'sandbox-eu', consentId });
     expectProblem(again, 409);
-    expect(await listConnections(t.as(team), team)).toHaveLength(1);
+    expect(await listConnections(t, team)).toHaveLength(1);
   });
 
   it('409 connecting a consentId again after its connection was disconnected', async () => {
@@ -278,7 +275,7 @@ describe('connections: list and connect', () => {
     expect(disconnected.statusCode).toBe(200);
     const again = await connect(team, { provider: 'sandbox', providerId: 'sandbox-gb', consentId });
     expectProblem(again, 409);
-    const list = await listConnections(t.as(team), team);
+    const list = await listConnections(t, team);
     expect(list.map((c) => [c.id, c.status])).toEqual([[first.id, 'DISCONNECTED']]);
   });
 

@@ -2,19 +2,20 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import {
-  allTransactions,
-  bearer,
+  type AccountBody,
+  type ConnectionBody,
   expectNoStackTrace,
   expectProblem,
-  expectValidationErrors,
+  expectValidationProblem,
   type Json,
   listAccounts,
+  listAllTransactions,
   listConnections,
-  type RawRequest,
-  send,
   short,
   syncConnection,
-} from '../support/security.js';
+  type TransactionBody,
+} from '../support/fixtures.js';
+import { bearer, type RawRequest, send } from '../support/security.js';
 
 const POST_ROUTES = [
   '/api/banking/connect',
@@ -62,7 +63,7 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
   let team: Team;
   let connectionId: string;
   let accountId: string;
-  let before: { connections: Json[]; accounts: Json[]; transactions: Json[] };
+  let before: { connections: ConnectionBody[]; accounts: AccountBody[]; transactions: TransactionBody[] };
   const responses: LightMyRequestResponse[] = [];
   /** Connections of `empty` that a hostile-looking but acceptable consentId created. */
   const connectedByEmpty: string[] = [];
@@ -103,7 +104,7 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
   const snapshot = async () => ({
     connections: await listConnections(t, team),
     accounts: await listAccounts(t, team),
-    transactions: await allTransactions(t, team),
+    transactions: await listAllTransactions(t, team),
   });
 
   beforeAll(async () => {
@@ -179,16 +180,16 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
         {},
         empty,
       );
-      expectValidationErrors(response, ['/teamId', '/provider', '/providerId', '/consentId', '/metadata']);
+      expectValidationProblem(response, ['/teamId', '/provider', '/providerId', '/consentId', '/metadata']);
     });
 
     it('connect with teamId: 123 (a number for a string) answers 400 naming /teamId, not a coerced match', async () => {
       const body = { ...validBody('/api/banking/connect', empty), teamId: 123 };
-      expectValidationErrors(await post('/api/banking/connect', body, {}, empty), ['/teamId']);
+      expectValidationProblem(await post('/api/banking/connect', body, {}, empty), ['/teamId']);
     });
 
     it('connect with no fields answers 400 naming every required field', async () => {
-      expectValidationErrors(await post('/api/banking/connect', {}, {}, empty), [
+      expectValidationProblem(await post('/api/banking/connect', {}, {}, empty), [
         '/teamId',
         '/provider',
         '/providerId',
@@ -203,7 +204,7 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
         scopes: 'accounts',
         expiresAt: 12,
       });
-      expectValidationErrors(response, ['/connectionId', '/scopes', '/expiresAt']);
+      expectValidationProblem(response, ['/connectionId', '/scopes', '/expiresAt']);
     });
 
     it.each<[string, Json, string]>([
@@ -213,7 +214,7 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       ['an expiresAt in the past', { expiresAt: '2020-01-01T00:00:00.000Z' }, '/expiresAt'],
     ])('consent with %s answers 400 naming the field and changes no consent', async (_, patch, path) => {
       const body = { ...validBody('/api/banking/consent'), ...patch };
-      expectValidationErrors(await post('/api/banking/consent', body), [path]);
+      expectValidationProblem(await post('/api/banking/consent', body), [path]);
       expect(await listConnections(t, team)).toEqual(before.connections);
     });
 
@@ -226,7 +227,7 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       ['type=TRANSFER', { type: 'TRANSFER' }, '/type'],
       ['a malformed cursor', { cursor: "' OR 1=1 --" }, '/cursor'],
     ])('GET /transactions with %s answers 400 naming the parameter', async (_, query, path) => {
-      expectValidationErrors(await get('/api/banking/transactions', query), [path]);
+      expectValidationProblem(await get('/api/banking/transactions', query), [path]);
     });
   });
 

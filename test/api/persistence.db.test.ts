@@ -12,18 +12,17 @@ import {
 } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
-  allTransactions,
-  bearer,
+  type ConnectionBody,
+  type ConsentBody,
   expectProblem,
-  expectUnauthorized,
-  issueKey,
   type Json,
   listAccounts,
+  listAllTransactions,
   listConnections,
-  revokeKey,
-  send,
   syncConnection,
-} from '../support/security.js';
+  type TransactionBody,
+} from '../support/fixtures.js';
+import { bearer, expectUnauthorized, issueKey, revokeKey, send } from '../support/security.js';
 
 /** Everything the team can read through the API. */
 async function everything(t: TestApp, team: Team) {
@@ -38,7 +37,7 @@ async function everything(t: TestApp, team: Team) {
     connections: await listConnections(t, team),
     accounts,
     details,
-    transactions: await allTransactions(t, team),
+    transactions: await listAllTransactions(t, team),
   };
 }
 
@@ -102,7 +101,7 @@ describe('persistence: what the API wrote survives stopping the app and starting
     expect(written.connections).toHaveLength(2);
     expect(written.accounts).toHaveLength(6);
     expect(written.transactions.length).toBeGreaterThan(0);
-    const consents = written.connections.find((c) => c.id === activeId)?.consents as Json[];
+    const consents = written.connections.find((c) => c.id === activeId)?.consents as ConsentBody[];
     expect(consents).toHaveLength(7);
     expect(consents.filter((c) => c.status === 'AUTHORIZED').map((c) => c.id)).toEqual([consentIds[6]]);
   });
@@ -116,8 +115,8 @@ describe('persistence: what the API wrote survives stopping the app and starting
   it('the consent history is listed oldest first, in the order the consents were created, before and after the restart', async () => {
     // All seven consents were created at the same instant of the test clock: "oldest first" must
     // still follow their creation, not the order of their random ids.
-    const listed = (connections: Json[]) =>
-      ((connections.find((c) => c.id === activeId)?.consents ?? []) as Json[]).map((c) => c.id);
+    const listed = (connections: ConnectionBody[]) =>
+      (connections.find((c) => c.id === activeId)?.consents ?? []).map((c) => c.id);
     expect(listed(written.connections)).toEqual(consentIds);
     expect(listed(await listConnections(app, team))).toEqual(consentIds);
   });
@@ -176,7 +175,7 @@ describe('persistence: what the API wrote survives stopping the app and starting
         .map((a) => a.id)
         .sort(),
     );
-    const transactions = await allTransactions(app, team, { connectionId: activeId });
+    const transactions = await listAllTransactions(app, team, { connectionId: activeId });
     const ids = new Set(transactions.map((txn) => txn.id));
     expect(ids.size).toBe(transactions.length);
     const before = written.transactions.filter((txn) => txn.connectionId === activeId || isOfActive(txn));
@@ -184,7 +183,7 @@ describe('persistence: what the API wrote survives stopping the app and starting
   });
 
   /** A transaction of the active connection, judged by its nested account's connection. */
-  function isOfActive(txn: Json) {
+  function isOfActive(txn: TransactionBody) {
     const account = txn.account as { connection?: { id?: string } } | undefined;
     return account?.connection?.id === activeId;
   }

@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import {
-  allTransactions,
-  bearer,
   expectProblem,
-  expectUnauthorized,
-  issueKey,
   type Json,
   listAccounts,
+  listAllTransactions,
   listConnections,
-  revokeKey,
-  send,
   syncConnection,
-  unknownId,
-} from '../support/security.js';
+} from '../support/fixtures.js';
+import { bearer, expectUnauthorized, issueKey, revokeKey, send, unknownId } from '../support/security.js';
 
 /** The ids a route needs: whose team, which connection, which account. */
 interface Target {
@@ -143,7 +138,7 @@ async function snapshot(t: TestApp, team: Team) {
   return {
     connections: await listConnections(t, team),
     accounts: await listAccounts(t, team),
-    transactions: await allTransactions(t, team),
+    transactions: await listAllTransactions(t, team),
   };
 }
 

@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import {
-  allTransactions,
+  type AccountBody,
   expectProblem,
   type Json,
   listAccounts,
+  listAllTransactions,
   listConnections,
   syncConnection,
-  unknownId,
-} from '../support/security.js';
+  type TransactionBody,
+} from '../support/fixtures.js';
+import { unknownId } from '../support/security.js';
 
 const ZERO = {
   accountsAdded: 0,
@@ -24,8 +26,8 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
   let team: Team;
   let mainId: string;
   /** What the first sync of the main connection imported. */
-  let firstTransactions: Json[];
-  let firstAccounts: Json[];
+  let firstTransactions: TransactionBody[];
+  let firstAccounts: AccountBody[];
 
   const syncRaw = (who: Team, connectionId: string) =>
     t.as(who).post('/api/banking/sync', { teamId: who.teamId, connectionId });
@@ -49,7 +51,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     expect(result.status).toBe('ACTIVE');
     expect(typeof result.updatedAt).toBe('string');
     expect(Array.isArray(result.consents)).toBe(true);
-    const consents = result.consents as Json[];
+    const consents = result.consents;
     expect(consents).toHaveLength(1);
     expect(consents[0]).toMatchObject({ status: 'AUTHORIZED' });
     expect(result.sync.accountsAdded).toBe(3);
@@ -62,7 +64,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     expect(firstAccounts.map((a) => a.type).sort()).toEqual(['CHECKING', 'CREDIT', 'SAVINGS']);
     expect(firstAccounts.every((a) => a.connectionId === mainId)).toBe(true);
 
-    firstTransactions = await allTransactions(t, team, { connectionId: mainId });
+    firstTransactions = await listAllTransactions(t, team, { connectionId: mainId });
     expect(firstTransactions).toHaveLength(result.sync.transactionsAdded);
     expect(new Set(firstTransactions.map((txn) => txn.id)).size).toBe(firstTransactions.length);
     const accountIds = new Set(firstAccounts.map((a) => a.id));
@@ -85,7 +87,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     expect(result.sync).toEqual(ZERO);
     expect(result.updatedAt).toBe(connectionBefore?.updatedAt);
     expect(await listAccounts(t, team, mainId)).toEqual(firstAccounts);
-    expect(await allTransactions(t, team, { connectionId: mainId })).toEqual(firstTransactions);
+    expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(firstTransactions);
   });
 
   it('five concurrent syncs of one connection all succeed and import each transaction exactly once', async () => {
@@ -96,7 +98,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
       consentId: 'sync-concurrent',
     });
     const single = await syncConnection(t, reference, referenceConnection.id);
-    const expected = await allTransactions(t, reference, { connectionId: referenceConnection.id });
+    const expected = await listAllTransactions(t, reference, { connectionId: referenceConnection.id });
     expect(expected).toHaveLength(single.sync.transactionsAdded);
 
     const racer = await t.createTeam('Racer');
@@ -107,7 +109,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     const accounts = await listAccounts(t, racer, connection.id);
     expect(accounts).toHaveLength(3);
     expect(new Set(accounts.map((a) => a.id)).size).toBe(3);
-    const transactions = await allTransactions(t, racer, { connectionId: connection.id });
+    const transactions = await listAllTransactions(t, racer, { connectionId: connection.id });
     expect(transactions).toHaveLength(expected.length);
     expect(new Set(transactions.map((txn) => txn.id)).size).toBe(transactions.length);
     const summaries = responses.map((r) => (r.json() as { sync: typeof ZERO }).sync);
@@ -131,7 +133,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
       expectProblem(await syncRaw(outage, connection.id), 502);
     }
     expect(await listAccounts(t, outage)).toEqual([]);
-    expect(await allTransactions(t, outage)).toEqual([]);
+    expect(await listAllTransactions(t, outage)).toEqual([]);
     const after = (await listConnections(t, outage))[0];
     expect(after).toEqual(before);
   });
@@ -148,15 +150,15 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     const response = await syncRaw(team, connection.id);
     expectProblem(response, 404);
     expect(await listAccounts(t, other)).toEqual([]);
-    expect(await allTransactions(t, other)).toEqual([]);
+    expect(await listAllTransactions(t, other)).toEqual([]);
     expect(await listConnections(t, other)).toEqual(before);
-    expect(await allTransactions(t, team, { connectionId: mainId })).toEqual(firstTransactions);
+    expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(firstTransactions);
   });
 
   it('answers 409 for a DISCONNECTED connection and keeps its imported data unchanged', async () => {
     const connection = await connectSandbox(t.as(team), team, { consentId: 'sync-disconnected' });
     await syncConnection(t, team, connection.id);
-    const imported = await allTransactions(t, team, { connectionId: connection.id });
+    const imported = await listAllTransactions(t, team, { connectionId: connection.id });
     expect(imported.length).toBeGreaterThan(0);
     const disconnect = await t
       .as(team)
@@ -164,18 +166,18 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     expect(disconnect.statusCode, disconnect.body).toBe(200);
     const accounts = await listAccounts(t, team, connection.id);
     expect(accounts).toHaveLength(3);
-    const transactions = await allTransactions(t, team, { connectionId: connection.id });
+    const transactions = await listAllTransactions(t, team, { connectionId: connection.id });
     expect(transactions.map((txn) => txn.id)).toEqual(imported.map((txn) => txn.id));
     const disconnected = (await listConnections(t, team)).find((c) => c.id === connection.id);
 
     expectProblem(await syncRaw(team, connection.id), 409);
     expect(await listAccounts(t, team, connection.id)).toEqual(accounts);
-    expect(await allTransactions(t, team, { connectionId: connection.id })).toEqual(transactions);
+    expect(await listAllTransactions(t, team, { connectionId: connection.id })).toEqual(transactions);
     expect((await listConnections(t, team)).find((c) => c.id === connection.id)).toEqual(disconnected);
   });
 
   it('days later, new transactions appear and pending ones are BOOKED under the same id (or removed if a hold vanished)', async () => {
-    const before = await allTransactions(t, team, { connectionId: mainId });
+    const before = await listAllTransactions(t, team, { connectionId: mainId });
     expect(before).toEqual(firstTransactions);
     const pending = before.filter((txn) => txn.status === 'PENDING');
     expect(
@@ -187,7 +189,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     const result = await syncConnection(t, team, mainId);
     expect(result.sync.transactionsAdded).toBeGreaterThan(0);
 
-    const after = await allTransactions(t, team, { connectionId: mainId });
+    const after = await listAllTransactions(t, team, { connectionId: mainId });
     const afterById = new Map(after.map((txn) => [txn.id, txn]));
     expect(afterById.size).toBe(after.length);
 
@@ -220,15 +222,15 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
 
     // And a second sync on the same day changes nothing again.
     expect((await syncConnection(t, team, mainId)).sync).toEqual(ZERO);
-    expect(await allTransactions(t, team, { connectionId: mainId })).toEqual(after);
+    expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(after);
   });
 
   it('answers 409 CONSENT_EXPIRED once the consent is past its expiry (90 days), and writes nothing', async () => {
-    const before = await allTransactions(t, team, { connectionId: mainId });
+    const before = await listAllTransactions(t, team, { connectionId: mainId });
     const accounts = await listAccounts(t, team, mainId);
     t.clock.advanceDays(90);
     expectProblem(await syncRaw(team, mainId), 409, 'CONSENT_EXPIRED');
-    expect(await allTransactions(t, team, { connectionId: mainId })).toEqual(before);
+    expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(before);
     expect(await listAccounts(t, team, mainId)).toEqual(accounts);
   });
 });

@@ -35,9 +35,9 @@ describe('transactions: limit, cursor and the Link header', () => {
         metadata: { sandbox: { transactionsPerAccount: 20, days: 10 } },
       })
     ).id;
-    await syncConnection(client, team, gbId);
-    await syncConnection(client, team, euId);
-    full = await listAllTransactions(client, team);
+    await syncConnection(t, team, gbId);
+    await syncConnection(t, team, euId);
+    full = await listAllTransactions(t, team);
   });
   afterAll(() => t.close());
 
@@ -135,7 +135,7 @@ describe('transactions: limit, cursor and the Link header', () => {
     });
 
     it('paging keeps the filters: accountId + from + to, limit=9', async () => {
-      const [account] = await listAccounts(t.as(team), team, gbId);
+      const [account] = await listAccounts(t, team, gbId);
       const now = t.clock.now().getTime();
       const from = utcDate(now - 20 * DAY_MS);
       const to = utcDate(now - 5 * DAY_MS);
@@ -176,8 +176,8 @@ describe('transactions: limit, cursor and the Link header', () => {
       const connection = await connectSandbox(t.as(tied), tied, {
         metadata: { sandbox: { accounts: 2, transactionsPerAccount: 1500, days: 1 } },
       });
-      await syncConnection(t.as(tied), tied, connection.id);
-      tiedFull = await listAllTransactions(t.as(tied), tied);
+      await syncConnection(t, tied, connection.id);
+      tiedFull = await listAllTransactions(t, tied);
       pairs = [];
       for (let i = 1; i < tiedFull.length; i++) {
         const a = tiedFull[i - 1] as TransactionBody;

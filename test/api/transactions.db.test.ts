@@ -79,16 +79,16 @@ describe('transactions: list and filters', () => {
       })
     ).id;
     defaultId = (await connectSandbox(client, team, { providerId: 'sandbox-gb' })).id;
-    for (const id of [gbId, euId, defaultId]) await syncConnection(client, team, id);
+    for (const id of [gbId, euId, defaultId]) await syncConnection(t, team, id);
     otherConnectionId = (
       await connectSandbox(t.as(other), other, {
         metadata: { sandbox: { transactionsPerAccount: 20, days: 10 } },
       })
     ).id;
-    await syncConnection(t.as(other), other, otherConnectionId);
-    accounts = await listAccounts(client, team);
-    full = await listAllTransactions(client, team);
-    otherFull = await listAllTransactions(t.as(other), other);
+    await syncConnection(t, other, otherConnectionId);
+    accounts = await listAccounts(t, team);
+    full = await listAllTransactions(t, team);
+    otherFull = await listAllTransactions(t, other);
   });
   afterAll(() => t.close());
 
@@ -220,7 +220,7 @@ describe('transactions: list and filters', () => {
         const expected = full.filter((row) => matches(row, filter));
         expect(expected.length, `filter ${JSON.stringify(filter)} should match some rows`).toBeGreaterThan(0);
         expect(expected.length).toBeLessThan(full.length);
-        const rows = await listAllTransactions(t.as(team), team, { ...filter });
+        const rows = await listAllTransactions(t, team, { ...filter });
         for (const row of rows)
           expect(matches(row, filter), `${row.id} ${row.transactionDate} vs ${JSON.stringify(filter)}`).toBe(
             true,
@@ -232,7 +232,7 @@ describe('transactions: list and filters', () => {
     );
 
     it('an accountId of one connection with the connectionId of another gives an empty list (AND)', async () => {
-      const rows = await listAllTransactions(t.as(team), team, {
+      const rows = await listAllTransactions(t, team, {
         accountId: accountOf(gbId, 'CHECKING'),
         connectionId: euId,
       });
@@ -240,12 +240,12 @@ describe('transactions: list and filters', () => {
     });
 
     it('a category nobody has gives an empty list', async () => {
-      expect(await listAllTransactions(t.as(team), team, { category: 'no-such-category-xyz' })).toEqual([]);
+      expect(await listAllTransactions(t, team, { category: 'no-such-category-xyz' })).toEqual([]);
     });
 
     it('type CREDIT and type DEBIT split the list in two', async () => {
-      const credits = await listAllTransactions(t.as(team), team, { type: 'CREDIT' });
-      const debits = await listAllTransactions(t.as(team), team, { type: 'DEBIT' });
+      const credits = await listAllTransactions(t, team, { type: 'CREDIT' });
+      const debits = await listAllTransactions(t, team, { type: 'DEBIT' });
       expect(credits.length + debits.length).toBe(full.length);
       expect(credits.every((row) => row.type === 'CREDIT')).toBe(true);
       expect(debits.every((row) => row.type === 'DEBIT')).toBe(true);
@@ -254,7 +254,7 @@ describe('transactions: list and filters', () => {
     it('connectionId filters give the rows of each connection, which add up to the whole list', async () => {
       let total = 0;
       for (const connectionId of [gbId, euId, defaultId]) {
-        const rows = await listAllTransactions(t.as(team), team, { connectionId });
+        const rows = await listAllTransactions(t, team, { connectionId });
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.every((row) => row.account.connection.id === connectionId)).toBe(true);
         total += rows.length;
@@ -277,7 +277,7 @@ describe('transactions: list and filters', () => {
 
     it('`to` as a date includes the whole UTC day, up to 23:59:59.999', async () => {
       const { row, day } = dayWithLateRow();
-      const rows = await listAllTransactions(t.as(team), team, { to: day });
+      const rows = await listAllTransactions(t, team, { to: day });
       expect(rows.map((x) => x.id)).toContain(row.id);
       const ofDay = full.filter((x) => utcDate(x.transactionDate) === day);
       const ids = new Set(rows.map((x) => x.id));
@@ -288,14 +288,14 @@ describe('transactions: list and filters', () => {
 
     it('`from` as a date starts at 00:00 UTC of that day', async () => {
       const { day } = dayWithLateRow();
-      const rows = await listAllTransactions(t.as(team), team, { from: day });
+      const rows = await listAllTransactions(t, team, { from: day });
       expect(rows.length).toBe(full.filter((x) => utcDate(x.transactionDate) >= day).length);
       expect(rows.every((x) => utcDate(x.transactionDate) >= day)).toBe(true);
     });
 
     it('`from` and `to` both the same date give exactly the rows of that UTC day', async () => {
       const { day } = dayWithLateRow();
-      const rows = await listAllTransactions(t.as(team), team, { from: day, to: day });
+      const rows = await listAllTransactions(t, team, { from: day, to: day });
       const expected = full.filter((x) => utcDate(x.transactionDate) === day);
       expect(expected.length).toBeGreaterThan(0);
       expect(rows.map((x) => x.id)).toEqual(expected.map((x) => x.id));
@@ -303,7 +303,7 @@ describe('transactions: list and filters', () => {
 
     it('`from` and `to` date-times are inclusive: both equal to a row’s transactionDate include it', async () => {
       const row = full[Math.floor(full.length / 2)] as TransactionBody;
-      const rows = await listAllTransactions(t.as(team), team, {
+      const rows = await listAllTransactions(t, team, {
         from: row.transactionDate,
         to: row.transactionDate,
       });
@@ -315,8 +315,8 @@ describe('transactions: list and filters', () => {
       const { row } = dayWithLateRow();
       const at = new Date(row.transactionDate);
       const shifted = new Date(at.getTime() + 2 * 3_600_000).toISOString().slice(0, 19);
-      const withOffset = await listAllTransactions(t.as(team), team, { to: `${shifted}+02:00` });
-      const utc = await listAllTransactions(t.as(team), team, { to: row.transactionDate });
+      const withOffset = await listAllTransactions(t, team, { to: `${shifted}+02:00` });
+      const utc = await listAllTransactions(t, team, { to: row.transactionDate });
       expect(withOffset.map((x) => x.id)).toEqual(utc.map((x) => x.id));
       expect(withOffset.map((x) => x.id)).toContain(row.id);
     });

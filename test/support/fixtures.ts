@@ -1,13 +1,35 @@
 /**
- * Helpers for the API tests of connections, accounts and transactions: the shapes the contract
- * promises, assertions on problem+json errors, money and dates, and paging through `Link`.
+ * Helpers for the API tests: an app per suite, the shapes the contract promises, assertions on
+ * problem+json errors, money and dates, the list and sync calls, and paging through `Link`.
+ * What only the security, admin and hostile-input tests need is in `security.ts`.
  */
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
-import type { Team, TeamClient, TestApp } from './app.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestApp, type Team, type TestApp } from './app.js';
 
 export const DAY_MS = 86_400_000;
 export const SCOPES = ['accounts', 'balances', 'transactions'] as const;
+
+/** A JSON object whose shape the test does not spell out. */
+export type Json = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+/**
+ * Starts an app on a fresh database before the tests of the enclosing `describe` and drops it
+ * after them. The object returned is filled in by `beforeAll`: use it in hooks and tests only.
+ */
+export function useTestApp(): TestApp {
+  const t = {} as TestApp;
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp();
+    Object.assign(t, started);
+  });
+  afterAll(() => started?.close());
+  return t;
+}
 
 export interface ConsentBody {
   id: string;
@@ -15,6 +37,7 @@ export interface ConsentBody {
   scopes: string[];
   expiresAt: string;
   revokedAt: string | null;
+  createdAt: string;
 }
 
 export interface ConnectionBody {
@@ -24,6 +47,20 @@ export interface ConnectionBody {
   providerId: string;
   status: 'ACTIVE' | 'DISCONNECTED';
   consents: ConsentBody[];
+  createdAt: string;
+  updatedAt: string;
+  lastSyncedAt: string | null;
+}
+
+/** The answer of `POST /api/banking/sync`: the connection and what the sync changed. */
+export interface SyncBody extends ConnectionBody {
+  sync: {
+    accountsAdded: number;
+    accountsUpdated: number;
+    transactionsAdded: number;
+    transactionsUpdated: number;
+    transactionsRemoved: number;
+  };
 }
 
 export interface AccountBody {
@@ -57,6 +94,7 @@ export interface AccountDetailsBody extends AccountBody {
 
 export interface TransactionBody extends RecentTransactionBody {
   accountId: string;
+  connectionId: string;
   account: {
     id: string;
     accountName: string;
@@ -77,13 +115,39 @@ export interface ProblemBody {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/** A body cut short for assertion messages. */
+export const short = (body: string) =>
+  body.length > 300 ? `${body.slice(0, 300)}... (${body.length} chars)` : body;
+
+/** Signs of internals leaking: a stack frame, a source path, a driver or framework error. */
+const LEAK_PATTERNS: RegExp[] = [
+  /\bat\s+[\w$.<>[\] ]*\(?(?:file:\/\/|node:|\/)[^\s)]*:\d+:\d+\)?/,
+  /node_modules/,
+  /"stack"\s*:/,
+  /\.ts:\d+/,
+  /\/src\//,
+];
+
+export function expectNoStackTrace(body: string) {
+  for (const pattern of LEAK_PATTERNS) {
+    expect(body, `response body leaks internals (${pattern}): ${short(body)}`).not.toMatch(pattern);
+  }
+}
+
 /**
  * Asserts an RFC 9457 problem: the status, `application/problem+json`, `{type, title, status,
- * detail, code}` with `status` equal to the HTTP status and an UPPER_SNAKE `code`.
+ * detail, code}` with `status` equal to the HTTP status and an UPPER_SNAKE `code` (equal to
+ * `code` when given), and no stack trace or other internals in the body.
  */
-export function expectProblem(response: LightMyRequestResponse, status: number): ProblemBody {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(String(response.headers['content-type'])).toMatch(/^application\/problem\+json/);
+export function expectProblem(response: LightMyRequestResponse, status: number, code?: string): ProblemBody {
+  expect(response.statusCode, `expected ${status}, got ${response.statusCode}: ${short(response.body)}`).toBe(
+    status,
+  );
+  expect(
+    String(response.headers['content-type']),
+    `content-type of a ${response.statusCode}: ${short(response.body)}`,
+  ).toMatch(/^application\/problem\+json/);
+  expectNoStackTrace(response.body);
   const body = response.json() as ProblemBody;
   expect(typeof body.type).toBe('string');
   expect(body.type.length).toBeGreaterThan(0);
@@ -92,27 +156,29 @@ export function expectProblem(response: LightMyRequestResponse, status: number):
   expect(body.status).toBe(status);
   expect(typeof body.detail).toBe('string');
   expect(body.code).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/);
+  if (code !== undefined) expect(body.code).toBe(code);
   return body;
 }
 
 /**
- * Asserts a 400 whose `errors[]` names every one of `paths` (JSON pointers such as `/scopes` or
- * `/metadata/sandbox/days`; a pointer that also names the request part, `/query/limit`, matches
- * `/limit`).
+ * Asserts a 400 problem whose `errors[]` (each a string `path` and `message`) names every one of
+ * `paths`, in any order. `paths` are JSON pointers such as `/scopes` or `/metadata/sandbox/days`;
+ * a reported pointer that also names the request part, `/query/limit`, matches `/limit`, and one
+ * below it, `/scopes/0`, matches `/scopes`.
  */
 export function expectValidationProblem(response: LightMyRequestResponse, paths: string[]): ProblemBody {
   const body = expectProblem(response, 400);
-  expect(Array.isArray(body.errors), `errors[] in ${response.body}`).toBe(true);
+  expect(Array.isArray(body.errors), `errors[] missing: ${short(response.body)}`).toBe(true);
   for (const error of body.errors ?? []) {
     expect(typeof error.path).toBe('string');
     expect(typeof error.message).toBe('string');
   }
   const reported = (body.errors ?? []).map((error) => error.path);
   for (const path of paths) {
-    const named = reported.some(
-      (p) => p === path || p.endsWith(path) || p.startsWith(`${path}/`) || p.endsWith(`${path}/`),
-    );
-    expect(named, `errors[] should name ${path}; got ${JSON.stringify(reported)}`).toBe(true);
+    expect(
+      reported.some((p) => p === path || p.endsWith(path) || p.startsWith(`${path}/`)),
+      `errors[] should name ${path}; got ${JSON.stringify(reported)}: ${short(response.body)}`,
+    ).toBe(true);
   }
   return body;
 }
@@ -260,25 +326,23 @@ export function expectNewestFirst(rows: { id: string; transactionDate: string }[
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-/** Syncs a connection; expects 200. */
-export async function syncConnection(client: TeamClient, team: Team, connectionId: string) {
-  const response = await client.post('/api/banking/sync', { teamId: team.teamId, connectionId });
-  if (response.statusCode !== 200) throw new Error(`sync failed: ${response.statusCode} ${response.body}`);
-  return response.json() as ConnectionBody;
+/** Syncs a connection; expects 200 and returns the connection with its `sync` summary. */
+export async function syncConnection(t: TestApp, team: Team, connectionId: string): Promise<SyncBody> {
+  const response = await t.as(team).post('/api/banking/sync', { teamId: team.teamId, connectionId });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json() as SyncBody;
 }
 
-export async function listConnections(client: TeamClient, team: Team): Promise<ConnectionBody[]> {
-  const response = await client.get('/api/banking/connections', { teamId: team.teamId });
+/** The team's connections; expects 200. */
+export async function listConnections(t: TestApp, team: Team): Promise<ConnectionBody[]> {
+  const response = await t.as(team).get('/api/banking/connections', { teamId: team.teamId });
   expect(response.statusCode, response.body).toBe(200);
   return response.json() as ConnectionBody[];
 }
 
-export async function listAccounts(
-  client: TeamClient,
-  team: Team,
-  connectionId?: string,
-): Promise<AccountBody[]> {
-  const response = await client.get('/api/banking/accounts', { teamId: team.teamId, connectionId });
+/** The team's accounts (optionally of one connection); expects 200. */
+export async function listAccounts(t: TestApp, team: Team, connectionId?: string): Promise<AccountBody[]> {
+  const response = await t.as(team).get('/api/banking/accounts', { teamId: team.teamId, connectionId });
   expect(response.statusCode, response.body).toBe(200);
   return response.json() as AccountBody[];
 }
@@ -291,7 +355,10 @@ export function getUrl(t: TestApp, team: Team, pathAndQuery: string) {
   return t.as(team).get(pathAndQuery);
 }
 
-/** The target of `Link: <url>; rel="next"` as path and query, or null when there is none. */
+/**
+ * The target of `Link: <url>; rel="next"` as path and query, or null when there is no `Link`.
+ * Throws on a `Link` without `rel="next"`.
+ */
 export function nextLink(response: LightMyRequestResponse | undefined): string | null {
   if (!response) throw new Error('no response');
   const header = response.headers.link;
@@ -303,13 +370,16 @@ export function nextLink(response: LightMyRequestResponse | undefined): string |
   return `${url.pathname}${url.search}`;
 }
 
-/** Every transaction matching `query`, in one page of `limit` 5000 (asserts there is no next page). */
+/**
+ * Every transaction matching `query` (of the team's, without it), in one page of `limit` 5000:
+ * expects 200 and asserts there is no next page.
+ */
 export async function listAllTransactions(
-  client: TeamClient,
+  t: TestApp,
   team: Team,
   query: Record<string, string | number | undefined> = {},
 ): Promise<TransactionBody[]> {
-  const response = await client.get('/api/banking/transactions', {
+  const response = await t.as(team).get('/api/banking/transactions', {
     teamId: team.teamId,
     limit: 5000,
     ...query,
@@ -325,10 +395,9 @@ export async function followPages(
   team: Team,
   query: Record<string, string | number>,
 ): Promise<{ pages: TransactionBody[][]; responses: LightMyRequestResponse[] }> {
-  const client = t.as(team);
   const pages: TransactionBody[][] = [];
   const responses: LightMyRequestResponse[] = [];
-  let response = await client.get('/api/banking/transactions', { teamId: team.teamId, ...query });
+  let response = await t.as(team).get('/api/banking/transactions', { teamId: team.teamId, ...query });
   for (;;) {
     expect(response.statusCode, response.body).toBe(200);
     responses.push(response);
