@@ -23,9 +23,10 @@ import { healthRoutes } from './http/health.js';
 import { frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
 import { Problem } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { createProviders } from './providers/index.js';
 import type { BankProvider, Clock } from './providers/provider.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { SandboxProvider } from './providers/sandbox/index.js';
+import { createSecretBox, NO_SECRET_BOX } from './secrets.js';
 
 export interface AppDeps {
   config: Config;
@@ -92,9 +93,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const providers = createProviderRegistry(
-    deps.providers ?? (config.sandboxEnabled ? [new SandboxProvider({ clock })] : []),
-  );
+  const providers = createProviderRegistry(deps.providers ?? createProviders(config, clock));
+  const secrets = config.encryptionKeys
+    ? createSecretBox(config.encryptionKeys.current, config.encryptionKeys.previous)
+    : NO_SECRET_BOX;
   const db = database.db;
 
   await app.register(healthRoutes(database));
@@ -106,9 +108,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (banking) => {
       registerTeamGuard(banking, db);
-      const connections = createConnectionsService({ db, providers, clock, log: app.log });
+      const connections = createConnectionsService({ db, providers, clock, log: app.log, secrets });
       await banking.register(connectionRoutes(connections));
-      await banking.register(syncRoutes(createSyncService({ db, providers, clock })));
+      await banking.register(syncRoutes(createSyncService({ db, providers, clock, secrets })));
       await banking.register(accountRoutes(createAccountsService(db)));
       await banking.register(transactionRoutes(createTransactionsService(db)));
     },

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseKey } from './secrets.js';
 
 /** The environment the service reads, validated once at start; `Config` derives from it. */
 const EnvSchema = Type.Object({
@@ -12,6 +13,19 @@ const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   SANDBOX_ENABLED: Type.Enum(['true', 'false'], { default: 'true' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 9_000 }),
+  ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  ENCRYPTION_KEYS_PREVIOUS: Type.Optional(Type.String({ minLength: 1 })),
+  PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
+  GOCARDLESS_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
+  GOCARDLESS_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  GOCARDLESS_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://bankaccountdata.gocardless.com',
+  }),
+  PLAID_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  PLAID_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  PLAID_ENV: Type.Enum(['sandbox', 'production'], { default: 'sandbox' }),
+  PLAID_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -26,6 +40,13 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   sandboxEnabled: boolean;
   shutdownTimeoutMs: number;
+  /** The current key (32 bytes) and the previous ones still accepted for opening old values. */
+  encryptionKeys: { current: Buffer; previous: Buffer[] } | undefined;
+  providerTimeoutMs: number;
+  gocardless: { secretId: string; secretKey: string; baseUrl: string } | undefined;
+  plaid:
+    | { clientId: string; secret: string; env: 'sandbox' | 'production'; baseUrl: string | undefined }
+    | undefined;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +70,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  const encryptionKeys = readEncryptionKeys(env.ENCRYPTION_KEY, env.ENCRYPTION_KEYS_PREVIOUS);
   return {
     port: env.PORT,
     host: env.HOST,
@@ -59,5 +81,42 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     sandboxEnabled: env.SANDBOX_ENABLED === 'true',
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    encryptionKeys,
+    providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
+    gocardless:
+      env.GOCARDLESS_SECRET_ID && env.GOCARDLESS_SECRET_KEY
+        ? {
+            secretId: env.GOCARDLESS_SECRET_ID,
+            secretKey: env.GOCARDLESS_SECRET_KEY,
+            baseUrl: env.GOCARDLESS_BASE_URL,
+          }
+        : undefined,
+    plaid:
+      env.PLAID_CLIENT_ID && env.PLAID_SECRET
+        ? {
+            clientId: env.PLAID_CLIENT_ID,
+            secret: env.PLAID_SECRET,
+            env: env.PLAID_ENV,
+            baseUrl: env.PLAID_BASE_URL,
+          }
+        : undefined,
   };
+}
+
+function readEncryptionKeys(current: string | undefined, previous: string | undefined) {
+  if (!current) {
+    if (previous)
+      throw new ConfigError(
+        'Invalid configuration:\n  ENCRYPTION_KEYS_PREVIOUS is set without ENCRYPTION_KEY',
+      );
+    return undefined;
+  }
+  try {
+    return {
+      current: parseKey(current),
+      previous: (previous ?? '').split(',').filter(Boolean).map(parseKey),
+    };
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration:\n  ENCRYPTION_KEY: ${(error as Error).message}`);
+  }
 }

@@ -1,8 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createLogger } from './logging.js';
+import { parseKey } from './secrets.js';
+
+/**
+ * With the embedded database and no ENCRYPTION_KEY, a key is made once and kept beside the data
+ * (`DATA_DIR/encryption.key`, mode 0600), so `npm start` needs no set-up and tokens are still
+ * sealed at rest. A PostgreSQL deployment must set ENCRYPTION_KEY itself.
+ */
+async function embeddedEncryptionKey(config: Config): Promise<Config['encryptionKeys']> {
+  if (config.databaseUrl || config.dataDir.startsWith('memory://')) return undefined;
+  const path = join(config.dataDir, 'encryption.key');
+  await mkdir(config.dataDir, { recursive: true });
+  try {
+    await writeFile(path, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return { current: parseKey(await readFile(path, 'utf8')), previous: [] };
+}
 
 /**
  * The process: configuration, logger, database, listen, graceful shutdown. On SIGTERM or
@@ -10,7 +31,7 @@ import { createLogger } from './logging.js';
  * database and exits 0; if that takes longer than SHUTDOWN_TIMEOUT_MS it exits 1.
  */
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -22,6 +43,7 @@ async function main() {
   }
 
   const logger = createLogger(config.logLevel);
+  config = { ...config, encryptionKeys: config.encryptionKeys ?? (await embeddedEncryptionKey(config)) };
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

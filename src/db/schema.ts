@@ -60,6 +60,8 @@ export const connections = pgTable(
     consentRef: text('consent_ref').notNull(),
     status: text('status', { enum: ['ACTIVE', 'DISCONNECTED'] }).notNull(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** The provider's state for this connection (tokens, cursors), sealed by `secrets.ts`. */
+    providerState: text('provider_state'),
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },

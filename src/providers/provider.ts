@@ -12,6 +12,12 @@ export type AccountType = (typeof ACCOUNT_TYPES)[number];
 export type TransactionType = 'CREDIT' | 'DEBIT';
 export type TransactionStatus = 'BOOKED' | 'PENDING';
 
+/**
+ * What a provider keeps per connection between calls: access tokens, sync cursors, its own
+ * account ids. Opaque to the service, stored encrypted, handed back on every call.
+ */
+export type ProviderState = Record<string, unknown>;
+
 /** What a provider needs to talk to the bank about one connection. */
 export interface ConsentContext {
   /** The institution, e.g. `sandbox-gb`. */
@@ -22,11 +28,18 @@ export interface ConsentContext {
   metadata: Record<string, unknown>;
   /** When the connection was first made; the sandbox's data are relative to it. */
   connectedAt: Date;
+  /** The state the provider returned last (decrypted); null before any. */
+  state: ProviderState | null;
 }
 
 export interface GrantedConsent {
   scopes: Scope[];
   expiresAt: Date;
+}
+
+/** What the bank granted, and the state to keep from now on (e.g. an exchanged access token). */
+export interface ConsentGrant extends GrantedConsent {
+  state?: ProviderState;
 }
 
 export interface ProviderAccount {
@@ -71,7 +84,45 @@ export interface TransactionQuery {
 export interface TransactionPage {
   /** Transactions of this page, in the provider's order. */
   transactions: ProviderTransaction[];
+  /** Provider ids of transactions the bank has deleted (Plaid's `removed`). */
+  removed?: string[];
   nextCursor: string | null;
+  /**
+   * The provider's whole new state (e.g. Plaid's next sync cursor): later calls of the same sync
+   * see it in their context, and it is stored when the sync commits.
+   */
+  state?: ProviderState;
+}
+
+export interface Institution {
+  /** The `providerId` to connect with. */
+  id: string;
+  name: string;
+  /** ISO 3166-1 alpha-2 codes. */
+  countries: string[];
+  logoUrl: string | null;
+  /** How far back the bank gives transactions, where the provider says. */
+  maxHistoryDays: number | null;
+}
+
+export interface LinkRequest {
+  providerId: string;
+  /** Where the bank sends the user back after they consent. */
+  redirectUrl: string;
+  scopes: Scope[];
+  /** How long the consent should last; null for the bank's maximum. */
+  days: number | null;
+  /** Our reference for this link (team and a random part), for the provider's records. */
+  reference: string;
+}
+
+export interface ConsentLink {
+  /** What the app passes to `connect` once the user has consented. */
+  consentId: string;
+  /** Where to send the user to consent at the bank. */
+  url: string;
+  /** When the link stops working. */
+  expiresAt: Date;
 }
 
 export interface BankProvider {
@@ -81,16 +132,23 @@ export interface BankProvider {
    * Throws `AppError('VALIDATION_FAILED')` (via `invalidInput`) naming the bad fields.
    */
   validateConnect(input: { providerId: string; metadata: Record<string, unknown> }): void;
-  /** Asks the bank whether the consent is authorised, and with which scopes and expiry. */
-  checkConsent(consent: ConsentContext): Promise<GrantedConsent>;
+  /**
+   * Asks the bank whether the consent is authorised, and with which scopes and expiry. Called at
+   * connect (with `state` null) and when a connection moves to a new consent.
+   */
+  checkConsent(consent: ConsentContext): Promise<ConsentGrant>;
   /** Asks the bank for a changed consent; answers what it granted, or throws `ProviderError`. */
-  updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<GrantedConsent>;
+  updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<ConsentGrant>;
   /** Revokes access at the bank. */
   revokeConsent(consent: ConsentContext): Promise<void>;
   /** Accounts with their current balances. */
   listAccounts(consent: ConsentContext): Promise<ProviderAccount[]>;
   /** One page of an account's transactions; call again with `nextCursor` until it is null. */
   listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage>;
+  /** The provider's institutions, filtered by country and by a text in their name. */
+  searchInstitutions(query: { country?: string | undefined; q?: string | undefined }): Promise<Institution[]>;
+  /** Creates the provider-side authorisation the user completes at the bank. */
+  createLink(request: LinkRequest): Promise<ConsentLink>;
 }
 
 /** The small internal set every provider failure maps onto. */

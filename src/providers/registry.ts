@@ -1,24 +1,50 @@
 import { AppError, invalidInput } from '../errors.js';
 import { type BankProvider, ProviderError } from './provider.js';
 
-export interface ProviderRegistry {
-  /** The provider of that name; a 400 naming `path` when there is none. */
-  get(name: string, path?: string): BankProvider;
-  names(): string[];
+/** A provider this deployment knows but cannot use, and why (e.g. no credentials). */
+export interface UnavailableProvider {
+  name: string;
+  unavailable: string;
 }
 
-export function createProviderRegistry(providers: BankProvider[]): ProviderRegistry {
-  const byName = new Map(providers.map((provider) => [provider.name, provider]));
+export interface ProviderStatus {
+  name: string;
+  available: boolean;
+  reason: string | null;
+}
+
+export interface ProviderRegistry {
+  /**
+   * The provider of that name: a 400 naming `path` when there is none, a 503
+   * PROVIDER_NOT_CONFIGURED when it is known but not set up here.
+   */
+  get(name: string, path?: string): BankProvider;
+  list(): ProviderStatus[];
+}
+
+export function createProviderRegistry(entries: (BankProvider | UnavailableProvider)[]): ProviderRegistry {
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
   return {
     get(name, path = '/provider') {
-      const provider = byName.get(name);
-      if (!provider) {
+      const entry = byName.get(name);
+      if (!entry) {
         const known = [...byName.keys()].join(', ') || 'none';
-        throw invalidInput([{ path, message: `unknown provider "${name}" (available: ${known})` }]);
+        throw invalidInput([{ path, message: `unknown provider "${name}" (known: ${known})` }]);
       }
-      return provider;
+      if ('unavailable' in entry) {
+        throw new AppError(
+          'PROVIDER_NOT_CONFIGURED',
+          `Provider ${name} is not available here: ${entry.unavailable}`,
+        );
+      }
+      return entry;
     },
-    names: () => [...byName.keys()],
+    list: () =>
+      [...byName.values()].map((entry) =>
+        'unavailable' in entry
+          ? { name: entry.name, available: false, reason: entry.unavailable }
+          : { name: entry.name, available: true, reason: null },
+      ),
   };
 }
 

@@ -40,6 +40,14 @@ class FailingBank implements BankProvider {
     this.guard();
     return this.bank.listTransactions(...args);
   }
+  async searchInstitutions(query: Parameters<BankProvider['searchInstitutions']>[0]) {
+    this.guard();
+    return this.bank.searchInstitutions(query);
+  }
+  async createLink(request: Parameters<BankProvider['createLink']>[0]) {
+    this.guard();
+    return this.bank.createLink(request);
+  }
 }
 
 const FAILURES: [ProviderErrorKind, number, string][] = [

@@ -103,7 +103,9 @@ export async function updateConnection(
   db: Queryable,
   teamId: string,
   connectionId: string,
-  changes: Partial<Pick<ConnectionRow, 'status' | 'consentRef' | 'updatedAt' | 'lastSyncedAt'>>,
+  changes: Partial<
+    Pick<ConnectionRow, 'status' | 'consentRef' | 'providerState' | 'updatedAt' | 'lastSyncedAt'>
+  >,
 ) {
   await db
     .update(connections)

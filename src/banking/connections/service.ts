@@ -4,6 +4,8 @@ import { parseInstant } from '../../http/dates.js';
 import { newId } from '../../ids.js';
 import type { Clock, ConsentContext, Scope } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
+import type { SecretBox } from '../../secrets.js';
+import { openProviderState, sealProviderState } from './provider-state.js';
 import {
   type ConnectionRow,
   type ConsentRow,
@@ -24,14 +26,16 @@ export interface ConnectionsDeps {
   providers: ProviderRegistry;
   clock: Clock;
   log: { warn(obj: object, msg: string): void };
+  secrets: SecretBox;
 }
 
-export function consentContext(connection: ConnectionRow): ConsentContext {
+export function consentContext(connection: ConnectionRow, secrets: SecretBox): ConsentContext {
   return {
     providerId: connection.providerId,
     consentId: connection.consentRef,
     metadata: connection.metadata,
     connectedAt: connection.createdAt,
+    state: openProviderState(connection.providerState, secrets),
   };
 }
 
@@ -67,7 +71,7 @@ export async function loadConnectionView(db: Queryable, teamId: string, connecti
   return toConnectionView(row, await consentsOf(db, teamId, [row.id]));
 }
 
-export function createConnectionsService({ db, providers, clock, log }: ConnectionsDeps) {
+export function createConnectionsService({ db, providers, clock, log, secrets }: ConnectionsDeps) {
   return {
     async list(teamId: string): Promise<ConnectionView[]> {
       const rows = await listConnectionRows(db, teamId);
@@ -99,8 +103,10 @@ export function createConnectionsService({ db, providers, clock, log }: Connecti
           consentId: input.consentId,
           metadata,
           connectedAt: now,
+          state: null,
         }),
       );
+      const providerState = sealProviderState(granted.state, secrets);
       const connectionId = newId('conn');
       return db.transaction(async (tx) => {
         const connection: ConnectionRow = {
@@ -111,6 +117,7 @@ export function createConnectionsService({ db, providers, clock, log }: Connecti
           consentRef: input.consentId,
           status: 'ACTIVE',
           metadata,
+          providerState,
           lastSyncedAt: null,
           createdAt: now,
           updatedAt: now,
@@ -153,7 +160,9 @@ export function createConnectionsService({ db, providers, clock, log }: Connecti
         // The user's wish to disconnect wins over a bank outage: our side is already revoked,
         // and a failure to tell the bank is logged rather than undoing the disconnect.
         try {
-          await providers.get(revokeAtProvider.provider).revokeConsent(consentContext(revokeAtProvider));
+          await providers
+            .get(revokeAtProvider.provider)
+            .revokeConsent(consentContext(revokeAtProvider, secrets));
         } catch (err) {
           log.warn({ err, connectionId }, 'provider revoke failed; connection disconnected locally');
         }
@@ -172,14 +181,17 @@ export function createConnectionsService({ db, providers, clock, log }: Connecti
       const provider = providers.get(connection.provider);
       const requested = { scopes: input.scopes as Scope[], expiresAt };
 
-      let context = consentContext(connection);
+      let context = consentContext(connection, secrets);
       if (input.consentId !== undefined && input.consentId !== connection.consentRef) {
+        // The user consented again at the bank: the connection moves to the new consent.
         const ref = { teamId, provider: provider.name, consentRef: input.consentId };
         if (await isConsentReferenced(db, ref)) throw consentAlreadyConnected();
-        context = { ...context, consentId: input.consentId };
-        await callProvider(() => provider.checkConsent(context));
+        context = { ...context, consentId: input.consentId, state: null };
+        const checked = await callProvider(() => provider.checkConsent(context));
+        context = { ...context, state: checked.state ?? null };
       }
       const granted = await callProvider(() => provider.updateConsent(context, requested));
+      const providerState = sealProviderState(granted.state ?? context.state, secrets);
 
       return db.transaction(async (tx) => {
         const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
@@ -195,7 +207,11 @@ export function createConnectionsService({ db, providers, clock, log }: Connecti
           if (!claimed) throw consentAlreadyConnected();
         }
         await revokeAuthorizedConsents(tx, teamId, locked.id, now);
-        await updateConnection(tx, teamId, locked.id, { consentRef: context.consentId, updatedAt: now });
+        await updateConnection(tx, teamId, locked.id, {
+          consentRef: context.consentId,
+          providerState,
+          updatedAt: now,
+        });
         const consent = await insertConsent(tx, {
           teamId,
           id: newId('cons'),

@@ -6,12 +6,16 @@ import type {
   Clock,
   ConsentContext,
   ProviderAccount,
+  ProviderState,
   Scope,
   TransactionPage,
 } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
+import type { SecretBox } from '../../secrets.js';
+import { sealProviderState } from '../connections/provider-state.js';
 import { consentsOf, currentConsent, findConnection, updateConnection } from '../connections/queries.js';
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
+import { matchAccounts } from './account-matching.js';
 import { stableIdAssigner } from './fingerprint.js';
 import { KeyedMutex } from './mutex.js';
 import {
@@ -38,6 +42,26 @@ export interface SyncDeps {
   db: Database;
   providers: ProviderRegistry;
   clock: Clock;
+  secrets: SecretBox;
+}
+
+/** The consent context of one sync, whose provider state later pages may replace. */
+interface ProviderSession {
+  context: ConsentContext;
+  changed: boolean;
+  update(state: ProviderState): void;
+}
+
+function providerSession(context: ConsentContext): ProviderSession {
+  const session: ProviderSession = {
+    context,
+    changed: false,
+    update(state) {
+      session.context = { ...session.context, state };
+      session.changed = true;
+    },
+  };
+  return session;
 }
 
 /**
@@ -47,7 +71,7 @@ export interface SyncDeps {
  * provider a page at a time. Writes are idempotent upserts: a second sync of unchanged data
  * changes no row.
  */
-export function createSyncService({ db, providers, clock }: SyncDeps) {
+export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
   const inProcess = new KeyedMutex();
 
   async function writeAccount(
@@ -58,6 +82,7 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
   ): Promise<{ accountId: string; added: boolean; updated: boolean } | null> {
     const { teamId, connectionId, now, scopes, position } = key;
     const details = {
+      providerAccountId: fetched.providerAccountId,
       name: fetched.name,
       accountNumber: fetched.accountNumber,
       sortCode: fetched.sortCode,
@@ -77,7 +102,6 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
         teamId,
         id: accountId,
         connectionId,
-        providerAccountId: fetched.providerAccountId,
         position,
         ...details,
         ...(scopes.includes('balances') ? balances : {}),
@@ -106,19 +130,22 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
   async function syncTransactions(
     tx: Transaction,
     bank: BankProvider,
-    context: ConsentContext,
+    session: ProviderSession,
     key: { teamId: string; connectionId: string; accountId: string; providerAccountId: string; now: Date },
   ) {
     const { teamId, connectionId, accountId, providerAccountId, now } = key;
     const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, null));
+    const removedRefs = new Set<string>();
     const assignIds = stableIdAssigner();
     let inserted = 0;
     let updated = 0;
     let cursor: string | null = null;
     do {
       const page: TransactionPage = await callProvider(() =>
-        bank.listTransactions(context, { providerAccountId, from: null, to: now, cursor }),
+        bank.listTransactions(session.context, { providerAccountId, from: null, to: now, cursor }),
       );
+      if (page.state) session.update(page.state);
+      for (const ref of page.removed ?? []) removedRefs.add(ref);
       const identified = assignIds(page.transactions);
       for (const transaction of identified) {
         unseenPending.delete(transaction.providerTransactionId);
@@ -153,8 +180,8 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
       cursor = page.nextCursor;
     } while (cursor);
     // A pending transaction the bank no longer reports was cancelled (or booked under a new
-    // id without a link): it goes.
-    const removed = await deleteTransactionsByRef(tx, teamId, accountId, [...unseenPending]);
+    // id without a link): it goes, and so does what the bank says it removed.
+    const removed = await deleteTransactionsByRef(tx, teamId, accountId, [...unseenPending, ...removedRefs]);
     await adjustTransactionCount(tx, teamId, accountId, inserted - removed);
     return { inserted, updated, removed };
   }
@@ -169,9 +196,9 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
       throw new AppError('CONSENT_EXPIRED', 'The consent has expired; ask the user to renew it at the bank.');
     }
     const scopes = consent.scopes as Scope[];
-    const context = consentContext(connection);
+    const session = providerSession(consentContext(connection, secrets));
     const bank = providers.get(connection.provider);
-    const accounts = await callProvider(() => bank.listAccounts(context));
+    const accounts = await callProvider(() => bank.listAccounts(session.context));
 
     // Transactions are read from the provider inside the write transaction, page by page: a
     // provider failure part-way rolls everything back, and the connection row stays locked.
@@ -186,21 +213,19 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
         transactionsUpdated: 0,
         transactionsRemoved: 0,
       };
-      const existing = new Map(
-        (await accountsOfConnection(tx, teamId, connectionId)).map((row) => [row.providerAccountId, row]),
-      );
+      const matches = matchAccounts(await accountsOfConnection(tx, teamId, connectionId), accounts);
       for (const [position, account] of accounts.entries()) {
         const written = await writeAccount(
           tx,
           { teamId, connectionId, now, scopes, position },
-          existing.get(account.providerAccountId),
+          matches.get(account.providerAccountId),
           account,
         );
         if (!written) continue;
         if (written.added) summary.accountsAdded++;
         if (written.updated) summary.accountsUpdated++;
         if (!scopes.includes('transactions')) continue;
-        const result = await syncTransactions(tx, bank, context, {
+        const result = await syncTransactions(tx, bank, session, {
           teamId,
           connectionId,
           accountId: written.accountId,
@@ -213,7 +238,11 @@ export function createSyncService({ db, providers, clock }: SyncDeps) {
       }
       const changed = Object.values(summary).some((count) => count > 0);
       const updatedAt = changed ? now : locked.updatedAt;
-      await updateConnection(tx, teamId, connectionId, { lastSyncedAt: now, updatedAt });
+      await updateConnection(tx, teamId, connectionId, {
+        lastSyncedAt: now,
+        updatedAt,
+        ...(session.changed ? { providerState: sealProviderState(session.context.state, secrets) } : {}),
+      });
       const view = toConnectionView(
         { ...locked, lastSyncedAt: now, updatedAt },
         await consentsOf(tx, teamId, [connectionId]),

@@ -1,9 +1,15 @@
 /** The `sandbox` provider: a fake bank with realistic, deterministic data and no network. */
+import { randomUUID } from 'node:crypto';
+import { invalidInput } from '../../errors.js';
 import {
   type BankProvider,
   type Clock,
   type ConsentContext,
+  type ConsentGrant,
+  type ConsentLink,
   type GrantedConsent,
+  type Institution,
+  type LinkRequest,
   type ProviderAccount,
   ProviderError,
   SCOPES,
@@ -20,12 +26,26 @@ import {
   toProviderAccount,
   transactionPage,
 } from './generator.js';
+import { INSTITUTION_IDS } from './institutions.js';
 import { parseSandboxConfig, type SandboxConfig } from './metadata.js';
 
 /** How long the sandbox authorises a consent for. */
 export const CONSENT_DAYS = 90;
 /** The most transactions in one page of `listTransactions`. */
 export const PAGE_SIZE = 1000;
+/** How long a sandbox consent link stays usable. */
+export const LINK_MINUTES = 60;
+
+const SANDBOX_INSTITUTIONS: Institution[] = [
+  { id: 'sandbox-gb', name: 'Sandbox Bank UK', countries: ['GB'], logoUrl: null, maxHistoryDays: 730 },
+  {
+    id: 'sandbox-eu',
+    name: 'Sandbox Bank Europe',
+    countries: ['AT', 'BE', 'DE', 'ES', 'FI', 'FR', 'IE', 'IT', 'NL', 'PT'],
+    logoUrl: null,
+    maxHistoryDays: 730,
+  },
+];
 
 /** consentId prefixes that trigger the sandbox's failure modes. */
 export const EXPIRED_PREFIX = 'sandbox-expired-';
@@ -47,12 +67,12 @@ export class SandboxProvider implements BankProvider {
     parseSandboxConfig(input);
   }
 
-  async checkConsent(consent: ConsentContext): Promise<GrantedConsent> {
+  async checkConsent(consent: ConsentContext): Promise<ConsentGrant> {
     this.authorised(consent);
     return { scopes: [...SCOPES], expiresAt: new Date(this.clock().getTime() + CONSENT_DAYS * DAY_MS) };
   }
 
-  async updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<GrantedConsent> {
+  async updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<ConsentGrant> {
     this.authorised(consent);
     const unknown = requested.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
     if (requested.scopes.length === 0 || unknown.length > 0) {
@@ -81,6 +101,36 @@ export class SandboxProvider implements BankProvider {
     const range = { fromMs: query.from?.getTime() ?? Number.NEGATIVE_INFINITY, toMs: query.to.getTime() };
     const page = transactionPage(plan, line, range, start, PAGE_SIZE);
     return { transactions: page.transactions, nextCursor: page.next ? encodeCursor(page.next) : null };
+  }
+
+  async searchInstitutions(query: { country?: string; q?: string }): Promise<Institution[]> {
+    const text = query.q?.toLowerCase();
+    return SANDBOX_INSTITUTIONS.filter(
+      (institution) =>
+        (!query.country || institution.countries.includes(query.country.toUpperCase())) &&
+        (!text || institution.name.toLowerCase().includes(text) || institution.id.includes(text)),
+    );
+  }
+
+  /**
+   * The sandbox bank consents at once: the link sends the user straight back to `redirectUrl`
+   * with the new consent id, as a real bank's redirect would after the user agreed.
+   */
+  async createLink(request: LinkRequest): Promise<ConsentLink> {
+    if (!(INSTITUTION_IDS as readonly string[]).includes(request.providerId)) {
+      throw invalidInput([
+        { path: '/providerId', message: `unknown sandbox institution "${request.providerId}"` },
+      ]);
+    }
+    const consentId = `sandbox-link-${randomUUID()}`;
+    const url = new URL(request.redirectUrl);
+    url.searchParams.set('consentId', consentId);
+    url.searchParams.set('ref', request.reference);
+    return {
+      consentId,
+      url: url.toString(),
+      expiresAt: new Date(this.clock().getTime() + LINK_MINUTES * 60_000),
+    };
   }
 
   /** Validates the connection and applies the consent triggers; returns the parsed config. */

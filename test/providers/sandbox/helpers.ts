@@ -19,6 +19,7 @@ export function consent(overrides: Partial<ConsentContext> = {}): ConsentContext
     consentId: 'consent-alpha',
     metadata: {},
     connectedAt: CONNECTED_AT,
+    state: null,
     ...overrides,
   };
 }

@@ -1,0 +1,139 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProviderError } from './provider.js';
+
+/**
+ * Calls out to providers: a timeout on every call, bounded retries with exponential backoff and
+ * full jitter on network errors and 5xx answers, none on 4xx. What the answer means is the
+ * adapter's business; this only gets it.
+ */
+
+export interface RetryPolicy {
+  /** Attempts after the first. */
+  retries: number;
+  /** Backoff base; attempt n waits a random time in [0, baseDelayMs * 2^n). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200, maxDelayMs: 2_000 };
+
+/** Runs `call` again while `retryable` says so and attempts remain, waiting with jitter between. */
+export async function withRetries<T>(
+  call: (attempt: number) => Promise<T>,
+  retryable: (error: unknown) => boolean,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      if (attempt >= policy.retries || !retryable(error)) throw error;
+      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+      await sleep(Math.random() * ceiling);
+    }
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path and query, appended to the client's base URL. */
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or null for an empty or non-JSON body. */
+  body: unknown;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** For tests; the global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+class RetryableStatus extends Error {
+  constructor(readonly response: HttpResponse) {
+    super(`HTTP ${response.status}`);
+  }
+}
+
+/**
+ * A JSON client for one provider's base URL. 2xx and 4xx answers are returned; 5xx answers and
+ * network errors are retried, then thrown as `ProviderError('unavailable')`; a call that exceeds
+ * the timeout is `ProviderError('timeout')` (not retried: the bank may still be working on it).
+ */
+export function createHttpClient(options: HttpClientOptions) {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const doFetch = options.fetch ?? fetch;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+
+  async function once(request: HttpRequest): Promise<HttpResponse> {
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${request.path}`, {
+        method: request.method,
+        headers: {
+          accept: 'application/json',
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...request.headers,
+        },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+        throw new ProviderError('timeout', `no answer within ${timeoutMs} ms`);
+      }
+      throw error;
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    const answer = { status: response.status, headers: response.headers, body };
+    if (response.status >= 500) throw new RetryableStatus(answer);
+    return answer;
+  }
+
+  return {
+    async request(request: HttpRequest): Promise<HttpResponse> {
+      try {
+        return await withRetries(
+          () => once(request),
+          (error) => !(error instanceof ProviderError),
+          options.retry,
+        );
+      } catch (error) {
+        if (error instanceof ProviderError) throw error;
+        if (error instanceof RetryableStatus) {
+          throw new ProviderError('unavailable', `the provider answered ${error.response.status}`);
+        }
+        throw new ProviderError(
+          'unavailable',
+          `the provider could not be reached (${(error as Error).message})`,
+        );
+      }
+    },
+  };
+}
+
+export type HttpClient = ReturnType<typeof createHttpClient>;
+
+/** Seconds in a `Retry-After` or reset header (seconds or an HTTP date); undefined if absent. */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
