@@ -12,6 +12,11 @@ import { createAccountsService } from './banking/accounts/service.js';
 import { connectionRoutes } from './banking/connections/routes.js';
 import { Connection, Consent } from './banking/connections/schemas.js';
 import { createConnectionsService } from './banking/connections/service.js';
+import { consentLinkRoutes } from './banking/consents/routes.js';
+import { createConsentLinkService } from './banking/consents/service.js';
+import { institutionRoutes } from './banking/institutions/routes.js';
+import { InstitutionItem } from './banking/institutions/schemas.js';
+import { createInstitutionsService } from './banking/institutions/service.js';
 import { syncRoutes } from './banking/sync/routes.js';
 import { createSyncService } from './banking/sync/service.js';
 import { transactionRoutes } from './banking/transactions/routes.js';
@@ -42,7 +47,15 @@ export interface AppDeps {
 export const BODY_LIMIT = 1024 * 1024;
 
 /** Shared schemas, referenced by `$id` from routes and named after it in the OpenAPI document. */
-const SHARED_SCHEMAS = [Problem, Consent, Connection, Account, AccountDetails, TransactionItem];
+const SHARED_SCHEMAS = [
+  Problem,
+  Consent,
+  Connection,
+  Account,
+  AccountDetails,
+  TransactionItem,
+  InstitutionItem,
+];
 
 /** Builds the whole app without listening; the server and the tests build it the same way. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -113,6 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await banking.register(syncRoutes(createSyncService({ db, providers, clock, secrets })));
       await banking.register(accountRoutes(createAccountsService(db)));
       await banking.register(transactionRoutes(createTransactionsService(db)));
+      await banking.register(institutionRoutes(createInstitutionsService(providers)));
+      await banking.register(consentLinkRoutes(createConsentLinkService(providers)));
     },
     { prefix: '/api/banking' },
   );

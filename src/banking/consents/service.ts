@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { SCOPES } from '../../providers/provider.js';
+import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
+import type { ConsentLinkView, LinkInput } from './schemas.js';
+
+export function createConsentLinkService(providers: ProviderRegistry) {
+  return {
+    /** Creates the provider-side authorisation and answers where to send the user. */
+    async createLink(teamId: string, input: LinkInput): Promise<ConsentLinkView> {
+      const provider = providers.get(input.provider);
+      const link = await callProvider(() =>
+        provider.createLink({
+          providerId: input.providerId,
+          redirectUrl: input.redirectUrl,
+          scopes: input.scopes ?? [...SCOPES],
+          days: input.days ?? null,
+          reference: `${teamId}-${randomBytes(8).toString('hex')}`,
+        }),
+      );
+      return { consentId: link.consentId, url: link.url, expiresAt: link.expiresAt.toISOString() };
+    },
+  };
+}
+
+export type ConsentLinkService = ReturnType<typeof createConsentLinkService>;
