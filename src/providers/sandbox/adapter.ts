@@ -47,6 +47,13 @@ const SANDBOX_INSTITUTIONS: Institution[] = [
   },
 ];
 
+/**
+ * The bank customer behind a consent: the consent id up to its first `~`. A user who consents
+ * again gives a new consent id with the same customer (`acme` then `acme~2`), and sees the same
+ * accounts and transactions, as at a real bank.
+ */
+export const customerOf = (consentId: string) => consentId.split('~')[0] ?? consentId;
+
 /** consentId prefixes that trigger the sandbox's failure modes. */
 export const EXPIRED_PREFIX = 'sandbox-expired-';
 export const OUTAGE_PREFIX = 'sandbox-outage-';
@@ -88,12 +95,12 @@ export class SandboxProvider implements BankProvider {
 
   async listAccounts(consent: ConsentContext): Promise<ProviderAccount[]> {
     const { config, line } = this.connection(consent);
-    return planAccounts(consent.consentId, config).map((plan) => toProviderAccount(plan, line));
+    return planAccounts(customerOf(consent.consentId), config).map((plan) => toProviderAccount(plan, line));
   }
 
   async listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage> {
     const { config, line } = this.connection(consent);
-    const plan = findAccount(consent.consentId, config, query.providerAccountId);
+    const plan = findAccount(customerOf(consent.consentId), config, query.providerAccountId);
     const start = query.cursor === undefined || query.cursor === null ? null : decodeCursor(query.cursor);
     if (query.cursor !== undefined && query.cursor !== null && !start) {
       throw new ProviderError('invalid', 'malformed sandbox cursor');

@@ -87,3 +87,20 @@ describe('sandbox consents', () => {
     await expect(provider.revokeConsent(consent())).resolves.toBeUndefined();
   });
 });
+
+describe('sandbox re-consent', () => {
+  it('gives a new consent of the same customer (`id~n`) the same accounts and transactions', async () => {
+    const { provider } = sandbox();
+    const first = consent({ consentId: 'customer-7' });
+    const again = consent({ consentId: 'customer-7~2' });
+    expect(await provider.listAccounts(again)).toEqual(await provider.listAccounts(first));
+    const [account] = await provider.listAccounts(first);
+    const query = { providerAccountId: account?.providerAccountId ?? '', from: null, to: CONNECTED_AT };
+    expect(await provider.listTransactions(again, query)).toEqual(
+      await provider.listTransactions(first, query),
+    );
+    expect(await provider.listAccounts(consent({ consentId: 'customer-8' }))).not.toEqual(
+      await provider.listAccounts(first),
+    );
+  });
+});
