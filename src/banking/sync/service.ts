@@ -50,6 +50,9 @@ interface ProviderSession {
   context: ConsentContext;
   changed: boolean;
   update(state: ProviderState): void;
+  snapshot(): { context: ConsentContext; changed: boolean };
+  /** Back to a snapshot, when the writes made with the newer state were rolled back. */
+  restore(snapshot: { context: ConsentContext; changed: boolean }): void;
 }
 
 function providerSession(context: ConsentContext): ProviderSession {
@@ -59,6 +62,11 @@ function providerSession(context: ConsentContext): ProviderSession {
     update(state) {
       session.context = { ...session.context, state };
       session.changed = true;
+    },
+    snapshot: () => ({ context: session.context, changed: session.changed }),
+    restore(snapshot) {
+      session.context = snapshot.context;
+      session.changed = snapshot.changed;
     },
   };
   return session;
@@ -202,7 +210,7 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
 
     // Transactions are read from the provider inside the write transaction, page by page: a
     // provider failure part-way rolls everything back, and the connection row stays locked.
-    return db.transaction(async (tx) => {
+    const outcome = await db.transaction(async (tx) => {
       const locked = await findConnection(tx, teamId, connectionId, { forUpdate: true });
       if (!locked) throw notFound('Connection');
       assertActive(locked);
@@ -214,41 +222,62 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
         transactionsRemoved: 0,
       };
       const matches = matchAccounts(await accountsOfConnection(tx, teamId, connectionId), accounts);
+      // Each account is written under a savepoint. A rate limit part-way keeps the accounts
+      // already done (the next sync resumes; re-reading them is idempotent) and answers 503;
+      // any other failure rolls the whole sync back.
+      let rateLimited: AppError | null = null;
       for (const [position, account] of accounts.entries()) {
-        const written = await writeAccount(
-          tx,
-          { teamId, connectionId, now, scopes, position },
-          matches.get(account.providerAccountId),
-          account,
-        );
-        if (!written) continue;
-        if (written.added) summary.accountsAdded++;
-        if (written.updated) summary.accountsUpdated++;
-        if (!scopes.includes('transactions')) continue;
-        const result = await syncTransactions(tx, bank, session, {
-          teamId,
-          connectionId,
-          accountId: written.accountId,
-          providerAccountId: account.providerAccountId,
-          now,
-        });
-        summary.transactionsAdded += result.inserted;
-        summary.transactionsUpdated += result.updated;
-        summary.transactionsRemoved += result.removed;
+        const stateBefore = session.snapshot();
+        try {
+          const counts = await tx.transaction(async (savepoint) => {
+            const written = await writeAccount(
+              savepoint,
+              { teamId, connectionId, now, scopes, position },
+              matches.get(account.providerAccountId),
+              account,
+            );
+            if (!written) return null;
+            const transactions = scopes.includes('transactions')
+              ? await syncTransactions(savepoint, bank, session, {
+                  teamId,
+                  connectionId,
+                  accountId: written.accountId,
+                  providerAccountId: account.providerAccountId,
+                  now,
+                })
+              : { inserted: 0, updated: 0, removed: 0 };
+            return { written, transactions };
+          });
+          if (!counts) continue;
+          if (counts.written.added) summary.accountsAdded++;
+          if (counts.written.updated) summary.accountsUpdated++;
+          summary.transactionsAdded += counts.transactions.inserted;
+          summary.transactionsUpdated += counts.transactions.updated;
+          summary.transactionsRemoved += counts.transactions.removed;
+        } catch (error) {
+          session.restore(stateBefore);
+          if (!(error instanceof AppError && error.code === 'PROVIDER_RATE_LIMITED')) throw error;
+          rateLimited = error;
+          break;
+        }
       }
       const changed = Object.values(summary).some((count) => count > 0);
       const updatedAt = changed ? now : locked.updatedAt;
+      const lastSyncedAt = rateLimited ? locked.lastSyncedAt : now;
       await updateConnection(tx, teamId, connectionId, {
-        lastSyncedAt: now,
+        lastSyncedAt,
         updatedAt,
         ...(session.changed ? { providerState: sealProviderState(session.context.state, secrets) } : {}),
       });
+      if (rateLimited) return { rateLimited };
       const view = toConnectionView(
-        { ...locked, lastSyncedAt: now, updatedAt },
+        { ...locked, lastSyncedAt, updatedAt },
         await consentsOf(tx, teamId, [connectionId]),
       );
-      return { ...view, sync: summary };
+      return { result: { ...view, sync: summary } };
     });
+    if ('rateLimited' in outcome) throw outcome.rateLimited;
+    return outcome.result;
   }
 
   return {
