@@ -1,4 +1,6 @@
 import type { Config } from '../config.js';
+import { GoCardlessProvider } from './gocardless/index.js';
+import { PlaidProvider } from './plaid/index.js';
 import type { BankProvider, Clock } from './provider.js';
 import type { UnavailableProvider } from './registry.js';
 import { SandboxProvider } from './sandbox/index.js';
@@ -14,17 +16,29 @@ export function createProviders(config: Config, clock: Clock): (BankProvider | U
   const noKey = config.encryptionKeys
     ? null
     : 'ENCRYPTION_KEY is not set, so its access tokens could not be stored';
-  providers.push({
-    name: 'gocardless',
-    unavailable: config.gocardless
-      ? (noKey ?? 'not built into this version')
-      : 'GOCARDLESS_SECRET_ID and GOCARDLESS_SECRET_KEY are not set',
-  });
-  providers.push({
-    name: 'plaid',
-    unavailable: config.plaid
-      ? (noKey ?? 'not built into this version')
-      : 'PLAID_CLIENT_ID and PLAID_SECRET are not set',
-  });
+  const timeoutMs = config.providerTimeoutMs;
+
+  if (!config.gocardless) {
+    providers.push({
+      name: 'gocardless',
+      unavailable: 'GOCARDLESS_SECRET_ID and GOCARDLESS_SECRET_KEY are not set',
+    });
+  } else if (noKey) {
+    providers.push({ name: 'gocardless', unavailable: noKey });
+  } else {
+    const { secretId, secretKey, baseUrl } = config.gocardless;
+    providers.push(new GoCardlessProvider({ secretId, secretKey, baseUrl, timeoutMs, clock }));
+  }
+
+  if (!config.plaid) {
+    providers.push({ name: 'plaid', unavailable: 'PLAID_CLIENT_ID and PLAID_SECRET are not set' });
+  } else if (noKey) {
+    providers.push({ name: 'plaid', unavailable: noKey });
+  } else {
+    const { clientId, secret, env, baseUrl } = config.plaid;
+    providers.push(
+      new PlaidProvider({ clientId, secret, env, ...(baseUrl ? { baseUrl } : {}), timeoutMs, clock }),
+    );
+  }
   return providers;
 }

@@ -84,7 +84,11 @@ export interface TransactionQuery {
 export interface TransactionPage {
   /** Transactions of this page, in the provider's order. */
   transactions: ProviderTransaction[];
-  /** Provider ids of transactions the bank has deleted (Plaid's `removed`). */
+  /**
+   * Provider ids of transactions the bank has deleted (Plaid's `removed`). A provider that sets
+   * it (even empty) sends changes since its stored cursor rather than the whole history, so
+   * pending transactions it does not mention are kept.
+   */
   removed?: string[];
   nextCursor: string | null;
   /**

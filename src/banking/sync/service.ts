@@ -144,6 +144,9 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
     const { teamId, connectionId, accountId, providerAccountId, now } = key;
     const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, null));
     const removedRefs = new Set<string>();
+    // A provider that reports `removed` sends changes, not the whole history: what it does not
+    // mention is unchanged, so only what it says it removed goes.
+    let reportsChanges = false;
     const assignIds = stableIdAssigner();
     let inserted = 0;
     let updated = 0;
@@ -153,6 +156,7 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
         bank.listTransactions(session.context, { providerAccountId, from: null, to: now, cursor }),
       );
       if (page.state) session.update(page.state);
+      if (page.removed) reportsChanges = true;
       for (const ref of page.removed ?? []) removedRefs.add(ref);
       const identified = assignIds(page.transactions);
       for (const transaction of identified) {
@@ -189,7 +193,8 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
     } while (cursor);
     // A pending transaction the bank no longer reports was cancelled (or booked under a new
     // id without a link): it goes, and so does what the bank says it removed.
-    const removed = await deleteTransactionsByRef(tx, teamId, accountId, [...unseenPending, ...removedRefs]);
+    const vanished = reportsChanges ? [] : [...unseenPending];
+    const removed = await deleteTransactionsByRef(tx, teamId, accountId, [...vanished, ...removedRefs]);
     await adjustTransactionCount(tx, teamId, accountId, inserted - removed);
     return { inserted, updated, removed };
   }
