@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
+import { createLogger } from '../../src/logging.js';
 import type { BankProvider } from '../../src/providers/provider.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createOpenApiChecker } from './openapi.js';
@@ -50,6 +52,19 @@ export interface TestAppOptions {
   providers?: BankProvider[];
   clock?: TestClock;
   testDatabase?: TestDatabase;
+  /** More environment for `loadConfig`, e.g. provider credentials and base URLs. */
+  env?: Record<string, string>;
+  /** Receives the app's JSON log lines (at debug level), e.g. to search them for secrets. */
+  logLines?: string[];
+}
+
+function collect(lines: string[]) {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
 }
 
 /** Builds the app exactly as the server does, on a fresh database. */
@@ -57,12 +72,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const testDatabase = options.testDatabase ?? (await createTestDatabase());
   const database = await testDatabase.open();
   const clock = options.clock ?? new TestClock();
-  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' });
+  const logLines = options.logLines;
+  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: logLines ? 'debug' : 'silent', ...options.env });
   const app = await buildApp({
     config,
     database,
     clock: clock.now,
     ...(options.providers ? { providers: options.providers } : {}),
+    ...(logLines ? { logger: createLogger(config.logLevel, collect(logLines)) } : {}),
   });
   await app.ready();
 
