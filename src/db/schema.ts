@@ -113,6 +113,8 @@ export const accounts = pgTable(
     id: text('id').notNull(),
     connectionId: text('connection_id').notNull(),
     providerAccountId: text('provider_account_id').notNull(),
+    /** The provider's id for the account across consents, where it has one. */
+    stableReference: text('stable_reference'),
     name: text('name').notNull(),
     accountNumber: text('account_number'),
     sortCode: text('sort_code'),

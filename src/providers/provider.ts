@@ -52,6 +52,11 @@ export interface ProviderAccount {
   /** Domestic account number, or the IBAN (electronic form) where there is none. */
   accountNumber: string | null;
   sortCode: string | null;
+  /**
+   * An id the provider keeps for the same account across consents (Plaid's
+   * `persistent_account_id`), where it has one; re-consent matches accounts by it first.
+   */
+  stableReference?: string | null;
   /** Integer minor units of `currency`; null where the bank gave none. */
   balanceMinor: number | null;
   availableBalanceMinor: number | null;

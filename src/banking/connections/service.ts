@@ -181,7 +181,8 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
       const provider = providers.get(connection.provider);
       const requested = { scopes: input.scopes as Scope[], expiresAt };
 
-      let context = consentContext(connection, secrets);
+      const previous = consentContext(connection, secrets);
+      let context = previous;
       if (input.consentId !== undefined && input.consentId !== connection.consentRef) {
         // The user consented again at the bank: the connection moves to the new consent.
         const ref = { teamId, provider: provider.name, consentRef: input.consentId };
@@ -193,7 +194,7 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
       const granted = await callProvider(() => provider.updateConsent(context, requested));
       const providerState = sealProviderState(granted.state ?? context.state, secrets);
 
-      return db.transaction(async (tx) => {
+      const consent = await db.transaction(async (tx) => {
         const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
         if (!locked) throw notFound('Connection');
         assertActive(locked);
@@ -223,6 +224,16 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
         });
         return toConsentView(consent);
       });
+      if (context.consentId !== previous.consentId) {
+        // The connection has moved to the new consent: the old one is ended at the bank too
+        // (a Plaid item removed, a GoCardless requisition deleted). Best effort, as at disconnect.
+        try {
+          await provider.revokeConsent(previous);
+        } catch (err) {
+          log.warn({ err, connectionId: connection.id }, 'provider revoke of the replaced consent failed');
+        }
+      }
+      return consent;
     },
   };
 }

@@ -91,6 +91,7 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
     const { teamId, connectionId, now, scopes, position } = key;
     const details = {
       providerAccountId: fetched.providerAccountId,
+      stableReference: fetched.stableReference ?? null,
       name: fetched.name,
       accountNumber: fetched.accountNumber,
       sortCode: fetched.sortCode,

@@ -115,6 +115,7 @@ export function toProviderAccount(account: PlaidAccount): ProviderAccount | null
     type,
     currency,
     accountNumber: null,
+    stableReference: account.persistent_account_id ?? null,
     sortCode: null,
     balanceMinor: balanceMinor === 0 ? 0 : balanceMinor,
     availableBalanceMinor: available === null ? null : amountToMinor(available, currency),

@@ -19,7 +19,15 @@ const known = (
   providerAccountId: string,
   accountNumber: string | null,
   sortCode: string | null = null,
-) => ({ id, providerAccountId, accountNumber, sortCode, currency: 'GBP' }) satisfies KnownAccount;
+) =>
+  ({
+    id,
+    providerAccountId,
+    accountNumber,
+    sortCode,
+    currency: 'GBP',
+    stableReference: null as string | null,
+  }) satisfies KnownAccount;
 
 describe('matching listed accounts to known ones', () => {
   it('matches by the provider id first', () => {
@@ -53,6 +61,18 @@ describe('matching listed accounts to known ones', () => {
     );
     expect(matches.get('p1')?.id).toBe('acct_1');
     expect(matches.get('p2')).toBeUndefined();
+  });
+
+  it("matches by the provider's stable reference before the account number", () => {
+    const matches = matchAccounts(
+      [
+        { ...known('acct_1', 'item1-a', null), stableReference: 'persist-1' },
+        known('acct_2', 'item1-b', null),
+      ],
+      [{ ...listed('item2-a', null), stableReference: 'persist-1' }, listed('item2-b', null)],
+    );
+    expect(matches.get('item2-a')?.id).toBe('acct_1');
+    expect(matches.get('item2-b')).toBeUndefined();
   });
 
   it('does not match on a missing account number or a different sort code', () => {

@@ -157,6 +157,12 @@ describe('toProviderTransaction', () => {
 });
 
 describe('toProviderAccount', () => {
+  it("keeps Plaid's persistent_account_id as the account's stable reference across items", () => {
+    expect(toProviderAccount({ ...checkingJson, persistent_account_id: 'persist-7' })?.stableReference).toBe(
+      'persist-7',
+    );
+  });
+
   it('maps a checking account with balances in minor units and no account number', () => {
     expect(toProviderAccount(checkingJson)).toEqual({
       providerAccountId: checkingJson.account_id,
@@ -165,6 +171,7 @@ describe('toProviderAccount', () => {
       currency: 'USD',
       accountNumber: null,
       sortCode: null,
+      stableReference: null,
       balanceMinor: 121057,
       availableBalanceMinor: 120345,
     });
