@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,12 @@ describe('server process', () => {
     expect(exitCode).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+
+    if (database.engine === 'pglite') {
+      // No ENCRYPTION_KEY with the embedded database: one is made beside the data, private.
+      const keyFile = await stat(join(dataDir, 'encryption.key'));
+      expect(keyFile.mode & 0o777).toBe(0o600);
+    }
 
     const logs = server.output();
     expect(logs).toContain('"signal":"SIGTERM"');
