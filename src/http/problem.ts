@@ -176,8 +176,11 @@ export function registerProblemHandlers(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toProblem(error, request.id);
-    if (body.status >= 500) {
+    if (body.code === 'INTERNAL_ERROR') {
       request.log.error({ err: error }, 'request failed');
+    } else if (body.status >= 500) {
+      // The bank or the set-up failed, not this service: no stack trace.
+      request.log.warn({ code: body.code, status: body.status, detail: body.detail }, 'provider failed');
     } else {
       request.log.info({ code: body.code, status: body.status }, 'request rejected');
     }

@@ -188,6 +188,12 @@ export class GoCardlessProvider implements BankProvider {
    * With no `from`, the range starts the agreement's `max_historical_days` before today (an
    * earlier `from` is clamped there too, as the bank gives nothing older); `to` is clamped to
    * today, as GoCardless refuses a date in the future.
+   *
+   * GoCardless does not link a booked transaction to the pending one it replaces (there is no
+   * `pending_transaction_id` as at Plaid), and banks usually give the booked one a new
+   * `transactionId` (or none). So no `pendingTransactionId` is set: when a pending transaction
+   * books, the sync deletes the pending row the bank no longer lists and inserts the booked one
+   * as a new transaction (with a new id of ours).
    */
   async listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage> {
     if (query.cursor) {
