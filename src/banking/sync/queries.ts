@@ -43,21 +43,38 @@ export async function adjustTransactionCount(
 }
 
 /**
- * Where a booked transaction arrives under a new provider id with a link to the pending one it
- * replaces, the pending row takes the new provider id, so our `id` stays.
+ * Moves a stored transaction to a new provider id (a pending one that booked under a new id, or
+ * history listed again under new ids after a re-consent), so our `id` stays. Nothing happens
+ * when a row already has the new id.
  */
-export async function rekeyPendingTransaction(
+export async function rekeyTransaction(
   db: Queryable,
-  key: { teamId: string; accountId: string; pendingRef: string; bookedRef: string },
+  key: { teamId: string; accountId: string; fromRef: string; toRef: string },
 ) {
   await db.execute(sql`
-    update ${transactions} set provider_transaction_id = ${key.bookedRef}
+    update ${transactions} set provider_transaction_id = ${key.toRef}
     where team_id = ${key.teamId} and account_id = ${key.accountId}
-      and provider_transaction_id = ${key.pendingRef}
+      and provider_transaction_id = ${key.fromRef}
       and not exists (
         select 1 from ${transactions}
         where team_id = ${key.teamId} and account_id = ${key.accountId}
-          and provider_transaction_id = ${key.bookedRef})`);
+          and provider_transaction_id = ${key.toRef})`);
+}
+
+/** What a re-consent needs to recognise an account's stored history under new ids. */
+export async function storedTransactionsOf(db: Queryable, teamId: string, accountId: string) {
+  return db
+    .select({
+      providerTransactionId: transactions.providerTransactionId,
+      amountMinor: transactions.amountMinor,
+      type: transactions.type,
+      currency: transactions.currency,
+      description: transactions.description,
+      transactionDate: transactions.transactionDate,
+    })
+    .from(transactions)
+    .where(and(eq(transactions.teamId, teamId), eq(transactions.accountId, accountId)))
+    .orderBy(transactions.transactionDate, transactions.id);
 }
 
 export interface TransactionValues {

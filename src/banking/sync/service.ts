@@ -16,6 +16,7 @@ import { sealProviderState } from '../connections/provider-state.js';
 import { consentsOf, currentConsent, findConnection, updateConnection } from '../connections/queries.js';
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
 import { matchAccounts } from './account-matching.js';
+import { HistoryCarryOver } from './carry-over.js';
 import { stableIdAssigner } from './fingerprint.js';
 import { KeyedMutex } from './mutex.js';
 import {
@@ -25,7 +26,8 @@ import {
   deleteTransactionsByRef,
   insertAccount,
   pendingRefsOf,
-  rekeyPendingTransaction,
+  rekeyTransaction,
+  storedTransactionsOf,
   updateAccount,
   upsertTransactions,
 } from './queries.js';
@@ -87,7 +89,7 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
     key: { teamId: string; connectionId: string; now: Date; scopes: Scope[]; position: number },
     existing: AccountRow | undefined,
     fetched: ProviderAccount,
-  ): Promise<{ accountId: string; added: boolean; updated: boolean } | null> {
+  ): Promise<{ accountId: string; added: boolean; updated: boolean; rebound: boolean } | null> {
     const { teamId, connectionId, now, scopes, position } = key;
     const details = {
       providerAccountId: fetched.providerAccountId,
@@ -117,7 +119,7 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
         createdAt: now,
         updatedAt: now,
       });
-      return { accountId, added: true, updated: false };
+      return { accountId, added: true, updated: false, rebound: false };
     }
     const wanted: Partial<AccountRow> = {
       ...(scopes.includes('accounts') ? details : {}),
@@ -128,7 +130,8 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
     ) as Partial<AccountRow>;
     const updated = Object.keys(changes).length > 0;
     if (updated) await updateAccount(tx, teamId, existing.id, { ...changes, updatedAt: now });
-    return { accountId: existing.id, added: false, updated };
+    const rebound = existing.providerAccountId !== fetched.providerAccountId;
+    return { accountId: existing.id, added: false, updated, rebound };
   }
 
   /**
@@ -140,10 +143,21 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
     tx: Transaction,
     bank: BankProvider,
     session: ProviderSession,
-    key: { teamId: string; connectionId: string; accountId: string; providerAccountId: string; now: Date },
+    key: {
+      teamId: string;
+      connectionId: string;
+      accountId: string;
+      providerAccountId: string;
+      now: Date;
+      /** The account was just matched to a new provider account (a re-consent). */
+      rebound: boolean;
+    },
   ) {
     const { teamId, connectionId, accountId, providerAccountId, now } = key;
     const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, null));
+    const carryOver = key.rebound
+      ? new HistoryCarryOver(await storedTransactionsOf(tx, teamId, accountId))
+      : null;
     const removedRefs = new Set<string>();
     // A provider that reports `removed` sends changes, not the whole history: what it does not
     // mention is unchanged, so only what it says it removed goes.
@@ -161,16 +175,13 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
       for (const ref of page.removed ?? []) removedRefs.add(ref);
       const identified = assignIds(page.transactions);
       for (const transaction of identified) {
-        unseenPending.delete(transaction.providerTransactionId);
+        const toRef = transaction.providerTransactionId;
+        unseenPending.delete(toRef);
         const pendingRef = transaction.pendingTransactionId;
-        if (pendingRef && pendingRef !== transaction.providerTransactionId) {
-          unseenPending.delete(pendingRef);
-          await rekeyPendingTransaction(tx, {
-            teamId,
-            accountId,
-            pendingRef,
-            bookedRef: transaction.providerTransactionId,
-          });
+        const fromRef = pendingRef && pendingRef !== toRef ? pendingRef : carryOver?.claim(transaction);
+        if (fromRef) {
+          unseenPending.delete(fromRef);
+          await rekeyTransaction(tx, { teamId, accountId, fromRef, toRef });
         }
       }
       const written = await upsertTransactions(
@@ -250,6 +261,7 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
                   accountId: written.accountId,
                   providerAccountId: account.providerAccountId,
                   now,
+                  rebound: written.rebound,
                 })
               : { inserted: 0, updated: 0, removed: 0 };
             return { written, transactions };

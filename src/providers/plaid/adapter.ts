@@ -64,7 +64,10 @@ export const SYNC_PAGE_SIZE = 500;
 export const MAX_SYNC_RESTARTS = 3;
 /** How long institution answers are kept in memory. */
 export const INSTITUTION_CACHE_MS = 60 * 60 * 1000;
-/** How long an exchanged public token's access token is remembered for a retried connect. */
+/**
+ * How long an exchanged public token's access token is remembered for a connect retried after
+ * it failed (e.g. /item/get did not answer); forgotten as soon as a connect has been granted.
+ */
 export const EXCHANGE_MEMORY_MS = 30 * 60 * 1000;
 /** How long a Hosted Link URL (and its link token) stays usable. */
 export const LINK_LIFETIME_SECONDS = 60 * 60;
@@ -117,7 +120,12 @@ export class PlaidProvider implements BankProvider {
   private readonly oauthRedirectUri: string | undefined;
   private readonly searches = new Map<string, CacheEntry<Institution[]>>();
   private readonly institutions = new Map<string, CacheEntry<PlaidInstitution>>();
-  /** consentId -> the item it was exchanged for, so that a retried connect does not exchange again. */
+  /**
+   * consentId -> the item it was exchanged for, so that a connect retried after a failure does
+   * not exchange again (Plaid would refuse: a public token is good for one exchange). Only until
+   * the consent is granted: kept longer, it would hand the item to anyone presenting the same
+   * token again (another team), which Plaid's one-time exchange exists to prevent.
+   */
   private readonly exchanged = new Map<string, CacheEntry<{ accessToken: string; itemId: string }>>();
 
   constructor(options: PlaidProviderOptions) {
@@ -152,8 +160,12 @@ export class PlaidProvider implements BankProvider {
    * and the consent expiry. An item in error (login required, revoked) or past its expiry fails.
    */
   async checkConsent(consent: ConsentContext): Promise<ConsentGrant> {
-    const state = readState(consent.state) ?? (await this.exchange(consent.consentId));
+    const stored = readState(consent.state);
+    const state = stored ?? (await this.exchange(consent.consentId));
     const item = await this.usableItem(state.accessToken);
+    // Granted: the token has served its one connection, and a later connect with it goes to
+    // Plaid, which refuses a second exchange.
+    if (!stored) this.exchanged.delete(consent.consentId.trim());
     const now = this.clock();
     return { scopes: itemScopes(item), expiresAt: itemExpiry(item, now), state };
   }

@@ -9,5 +9,5 @@ export {
   SYNC_PAGE_SIZE,
 } from './adapter.js';
 export { PLAID_API_VERSION, PLAID_BASE_URLS, PlaidApiError, type PlaidEnv } from './client.js';
-export { NO_EXPIRY_FALLBACK_DAYS, PLAID_COUNTRIES } from './transform.js';
+export { NO_EXPIRY_FALLBACK_DAYS, PLAID_COUNTRIES, RATE_LIMIT_RETRY_SECONDS } from './transform.js';
 export type { PlaidState } from './types.js';

@@ -303,8 +303,17 @@ export function redact(text: string, secrets: readonly (string | null | undefine
 }
 
 /**
+ * How long to wait after a Plaid rate limit that says nothing of it. Plaid's limits are counted
+ * per minute (per Item and per client) and its 429 answers document no `Retry-After` header,
+ * so a minute is when the window has surely moved on.
+ */
+export const RATE_LIMIT_RETRY_SECONDS = 60;
+
+/**
  * The `ProviderError` for a Plaid error answer: its kind, and a message with Plaid's code,
- * request id and description, with any token or secret removed.
+ * request id and description, with any token or secret removed. A rate limit always carries a
+ * wait (the answer's `Retry-After` where it has one), so that the API's 503 can say when to
+ * come back.
  */
 export function toProviderError(
   status: number,
@@ -317,7 +326,9 @@ export function toProviderError(
         error.display_message ?? error.error_message
       }`
     : `Plaid answered HTTP ${status}`;
-  return new ProviderError(kind, redact(described, options.secrets), options.retryAfterSeconds);
+  const retryAfterSeconds =
+    options.retryAfterSeconds ?? (kind === 'rate_limited' ? RATE_LIMIT_RETRY_SECONDS : undefined);
+  return new ProviderError(kind, redact(described, options.secrets), retryAfterSeconds);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -112,11 +112,26 @@ describe('connect', () => {
     // A re-check uses the stored access token.
     const again = await provider.checkConsent(context(publicToken, grant.state ?? null));
     expect(again.state).toEqual(grant.state);
-    // A retried connect (state still null) reuses the exchange made moments ago.
-    const retried = await provider.checkConsent(context(publicToken));
-    expect(retried.state).toEqual(grant.state);
     expect(fake.calls('/item/public_token/exchange')).toHaveLength(1);
-    expect(fake.calls('/item/get')).toHaveLength(3);
+    expect(fake.calls('/item/get')).toHaveLength(2);
+  });
+
+  it('reuses the exchange for a connect retried after it failed, but never once it was granted', async () => {
+    const provider = plaid();
+    const { publicToken, item } = fake.createItem();
+    // Exchanged, then /item/get does not answer: the connect fails.
+    fake.failNext('/item/get', { code: 'INTERNAL_SERVER_ERROR' }, 3);
+    expect((await failure(provider.checkConsent(context(publicToken)))).kind).toBe('unavailable');
+    // The retry does not exchange again (Plaid would refuse) and gets the item.
+    const grant = await provider.checkConsent(context(publicToken));
+    expect(grant.state).toEqual({ accessToken: item.accessToken, itemId: item.itemId, cursors: {} });
+    expect(fake.calls('/item/public_token/exchange')).toHaveLength(1);
+    // Granted: the same token presented again (another team replaying it) goes to Plaid, which
+    // refuses a second exchange; the item is not handed out twice.
+    const replay = await failure(provider.checkConsent(context(publicToken)));
+    expect(replay.kind).toBe('invalid');
+    expect(replay.message).toContain('INVALID_PUBLIC_TOKEN');
+    expect(fake.calls('/item/public_token/exchange')).toHaveLength(2);
   });
 
   it('refuses a public token exchanged before, or unknown', async () => {

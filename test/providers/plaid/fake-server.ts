@@ -50,6 +50,8 @@ export interface RecordedRequest {
   path: string;
   body: Json;
   headers: IncomingMessage['headers'];
+  /** What the fake answered, once it has (e.g. to follow the `next_cursor` it handed out). */
+  response?: { status: number; body: Json };
 }
 
 /** Error types and messages of the codes the fake serves (as in Plaid's error reference). */
@@ -212,6 +214,8 @@ export interface ItemOptions {
   products?: string[];
   consentExpirationTime?: string | null;
   events?: SyncEvent[];
+  /** The item's accounts (AccountBase); the fixture's checking account and card by default. */
+  accounts?: Json[];
 }
 
 export class FakePlaid {
@@ -255,7 +259,7 @@ export class FakePlaid {
       products: options.products ?? ['transactions'],
       consentExpirationTime: options.consentExpirationTime ?? null,
       error: null,
-      accounts: fixtureAccounts(),
+      accounts: options.accounts ?? fixtureAccounts(),
       log: options.events ?? initialEvents(),
       removed: false,
     };
@@ -294,13 +298,24 @@ export class FakePlaid {
     return this.requests.filter((request) => request.path === path);
   }
 
+  /** Every public, access and link token this fake has issued (to search logs and storage for). */
+  issuedTokens(): { public: string[]; access: string[]; link: string[] } {
+    return {
+      public: [...this.publicTokens.keys()],
+      access: [...this.items.keys()],
+      link: [...this.linkTokens.keys()],
+    };
+  }
+
   // -- server -----------------------------------------------------------------------------------
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const path = new URL(request.url ?? '/', 'http://fake').pathname;
+    let recorded: RecordedRequest | undefined;
     const send = async (status: number, body: Json, headers: Record<string, string> = {}) => {
+      if (recorded) recorded.response = { status, body };
       if (response.destroyed) return;
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(JSON.stringify(body));
@@ -322,7 +337,8 @@ export class FakePlaid {
     } catch {
       return fail('INVALID_BODY');
     }
-    this.requests.push({ path, body, headers: request.headers });
+    recorded = { path, body, headers: request.headers };
+    this.requests.push(recorded);
 
     if (typeof body.client_id !== 'string' || typeof body.secret !== 'string') {
       return fail('MISSING_FIELDS', {

@@ -10,6 +10,7 @@ import {
   itemScopes,
   NO_EXPIRY_FALLBACK_DAYS,
   parsePlaidError,
+  RATE_LIMIT_RETRY_SECONDS,
   readState,
   redact,
   toInstitution,
@@ -327,6 +328,17 @@ describe('errors', () => {
     expect(error.message).not.toContain('public-sandbox-1234');
     expect(error.message).not.toContain('s3cr3t-value');
     expect(toProviderError(429, null, { retryAfterSeconds: 30 }).retryAfterSeconds).toBe(30);
+  });
+
+  it('gives a rate limit without Retry-After a one-minute wait, and other errors none', () => {
+    // Plaid's 429 documents no Retry-After header; its limits are per minute.
+    const limited = toProviderError(429, plaidError('TRANSACTIONS_SYNC_LIMIT', 'RATE_LIMIT_EXCEEDED'));
+    expect(limited.kind).toBe('rate_limited');
+    expect(limited.retryAfterSeconds).toBe(RATE_LIMIT_RETRY_SECONDS);
+    expect(RATE_LIMIT_RETRY_SECONDS).toBe(60);
+    expect(toProviderError(400, plaidError('ITEM_LOGIN_REQUIRED', 'ITEM_ERROR')).retryAfterSeconds).toBe(
+      undefined,
+    );
   });
 
   it('redacts every kind of Plaid token', () => {
