@@ -63,11 +63,23 @@ export const connections = pgTable(
     /** The provider's state for this connection (tokens, cursors), sealed by `secrets.ts`. */
     providerState: text('provider_state'),
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, mode: 'date' }),
+    lastSyncStatus: text('last_sync_status', { enum: ['SUCCEEDED', 'FAILED'] }),
+    lastSyncError: text('last_sync_error'),
+    /** When the background scheduler next syncs this connection; null when it should not. */
+    nextSyncAt: timestamp('next_sync_at', { withTimezone: true, mode: 'date' }),
+    /** Background syncs failed in a row (for backoff; reset by a success). */
+    syncFailures: integer('sync_failures').notNull().default(0),
+    /** An instance that took this connection's background sync holds it until then. */
+    syncLeaseUntil: timestamp('sync_lease_until', { withTimezone: true, mode: 'date' }),
+    /** When `consent.expiring` was raised for the current consent (once per consent). */
+    expiryNotifiedAt: timestamp('expiry_notified_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
   (t) => [
     primaryKey({ columns: [t.teamId, t.id] }),
     index('connections_team_created_idx').on(t.teamId, t.createdAt, t.id),
+    // The scheduler's queue runs across teams: which connection is due next.
+    index('connections_due_idx').on(t.nextSyncAt).where(sql`${t.status} = 'ACTIVE'`),
   ],
 );
 
@@ -175,5 +187,71 @@ export const transactions = pgTable(
     index('transactions_team_account_pending_idx')
       .on(t.teamId, t.accountId)
       .where(sql`${t.status} = 'PENDING'`),
+  ],
+);
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    id: text('id').notNull(),
+    url: text('url').notNull(),
+    /** The signing secret, sealed by `secrets.ts`. */
+    secret: text('secret').notNull(),
+    /** Event types sent to this endpoint. */
+    events: text('events').array().notNull(),
+    createdAt: timestamps.createdAt,
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    index('webhook_endpoints_team_idx').on(t.teamId, t.createdAt),
+  ],
+);
+
+/** The outbox: events written in the same transaction as the change that caused them. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    teamId: text('team_id').notNull(),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    index('webhook_events_team_idx').on(t.teamId, t.createdAt),
+  ],
+);
+
+/** One row per event and endpoint: its attempts, and the delivery log. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    teamId: text('team_id').notNull(),
+    id: text('id').notNull(),
+    eventId: text('event_id').notNull(),
+    endpointId: text('endpoint_id').notNull(),
+    status: text('status', { enum: ['PENDING', 'SUCCEEDED', 'FAILED'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    foreignKey({ columns: [t.teamId, t.eventId], foreignColumns: [webhookEvents.teamId, webhookEvents.id] }),
+    foreignKey({
+      columns: [t.teamId, t.endpointId],
+      foreignColumns: [webhookEndpoints.teamId, webhookEndpoints.id],
+    }),
+    index('webhook_deliveries_team_endpoint_idx').on(t.teamId, t.endpointId, t.createdAt),
+    // The dispatcher's queue runs across teams: which delivery is due next.
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
   ],
 );

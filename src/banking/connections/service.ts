@@ -119,6 +119,13 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
           metadata,
           providerState,
           lastSyncedAt: null,
+          lastSyncStatus: null,
+          lastSyncError: null,
+          // The background scheduler imports the data soon after connect.
+          nextSyncAt: now,
+          syncFailures: 0,
+          syncLeaseUntil: null,
+          expiryNotifiedAt: null,
           createdAt: now,
           updatedAt: now,
         };
