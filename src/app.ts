@@ -18,6 +18,7 @@ import { institutionRoutes } from './banking/institutions/routes.js';
 import { InstitutionItem } from './banking/institutions/schemas.js';
 import { createInstitutionsService } from './banking/institutions/service.js';
 import { syncRoutes } from './banking/sync/routes.js';
+import { createScheduler } from './banking/sync/scheduler.js';
 import { createSyncService } from './banking/sync/service.js';
 import { transactionRoutes } from './banking/transactions/routes.js';
 import { TransactionItem } from './banking/transactions/schemas.js';
@@ -32,6 +33,9 @@ import { createProviders } from './providers/index.js';
 import type { BankProvider, Clock } from './providers/provider.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { createSecretBox, NO_SECRET_BOX } from './secrets.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { createWebhooksService } from './webhooks/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -111,6 +115,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ? createSecretBox(config.encryptionKeys.current, config.encryptionKeys.previous)
     : NO_SECRET_BOX;
   const db = database.db;
+  // Sends the webhook outbox; services call `webhooks.poke()` after committing events.
+  const webhooks = createWebhookDispatcher({ db, secrets, clock, log: app.log });
+  app.decorate('webhooks', webhooks);
+  app.addHook('onReady', async () => webhooks.start());
+  app.addHook('preClose', async () => webhooks.stop());
+  const syncService = createSyncService({
+    db,
+    providers,
+    clock,
+    secrets,
+    syncIntervalMs: config.syncIntervalMs,
+  });
+  if (config.schedulerEnabled) {
+    const scheduler = createScheduler({
+      db,
+      sync: syncService,
+      clock,
+      pollMs: config.schedulerPollMs,
+      syncIntervalMs: config.syncIntervalMs,
+      maxFailures: config.syncMaxFailures,
+      log: app.log,
+    });
+    app.addHook('onReady', async () => scheduler.start());
+    app.addHook('preClose', async () => scheduler.stop());
+  }
 
   await app.register(healthRoutes(database));
   if (config.adminToken) {
@@ -123,11 +152,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerTeamGuard(banking, db);
       const connections = createConnectionsService({ db, providers, clock, log: app.log, secrets });
       await banking.register(connectionRoutes(connections));
-      await banking.register(syncRoutes(createSyncService({ db, providers, clock, secrets })));
+      await banking.register(syncRoutes(syncService));
       await banking.register(accountRoutes(createAccountsService(db)));
       await banking.register(transactionRoutes(createTransactionsService(db)));
       await banking.register(institutionRoutes(createInstitutionsService(providers)));
       await banking.register(consentLinkRoutes(createConsentLinkService(providers)));
+      await banking.register(webhookRoutes(createWebhooksService({ db, clock, secrets })));
     },
     { prefix: '/api/banking' },
   );

@@ -15,6 +15,10 @@ const EnvSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 9_000 }),
   ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
   ENCRYPTION_KEYS_PREVIOUS: Type.Optional(Type.String({ minLength: 1 })),
+  SYNC_INTERVAL: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '6h' }),
+  SCHEDULER_ENABLED: Type.Enum(['true', 'false'], { default: 'true' }),
+  SCHEDULER_POLL_INTERVAL: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '30s' }),
+  SYNC_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
   GOCARDLESS_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -43,6 +47,12 @@ export interface Config {
   /** The current key (32 bytes) and the previous ones still accepted for opening old values. */
   encryptionKeys: { current: Buffer; previous: Buffer[] } | undefined;
   providerTimeoutMs: number;
+  /** How often the scheduler syncs each ACTIVE connection. */
+  syncIntervalMs: number;
+  schedulerEnabled: boolean;
+  schedulerPollMs: number;
+  /** Background syncs failing in a row before the scheduler stops trying. */
+  syncMaxFailures: number;
   gocardless: { secretId: string; secretKey: string; baseUrl: string } | undefined;
   plaid:
     | { clientId: string; secret: string; env: 'sandbox' | 'production'; baseUrl: string | undefined }
@@ -83,6 +93,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     encryptionKeys,
     providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
+    syncIntervalMs: parseDuration(env.SYNC_INTERVAL),
+    schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
+    schedulerPollMs: parseDuration(env.SCHEDULER_POLL_INTERVAL),
+    syncMaxFailures: env.SYNC_MAX_FAILURES,
     gocardless:
       env.GOCARDLESS_SECRET_ID && env.GOCARDLESS_SECRET_KEY
         ? {
@@ -101,6 +115,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
   };
+}
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90`, `90s`, `15m`, `6h`, `1d` (a bare number is seconds) to milliseconds. */
+export function parseDuration(text: string): number {
+  const [, amount = '0', unit = 's'] = /^(\d+)(ms|s|m|h|d)?$/.exec(text) ?? [];
+  return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
 }
 
 function readEncryptionKeys(current: string | undefined, previous: string | undefined) {

@@ -73,7 +73,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const database = await testDatabase.open();
   const clock = options.clock ?? new TestClock();
   const logLines = options.logLines;
-  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: logLines ? 'debug' : 'silent', ...options.env });
+  // The background scheduler is off unless a test turns it on: tests sync explicitly.
+  const config = loadConfig({
+    ADMIN_TOKEN,
+    LOG_LEVEL: logLines ? 'debug' : 'silent',
+    SCHEDULER_ENABLED: 'false',
+    ...options.env,
+  });
   const app = await buildApp({
     config,
     database,

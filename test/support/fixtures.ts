@@ -50,6 +50,9 @@ export interface ConnectionBody {
   createdAt: string;
   updatedAt: string;
   lastSyncedAt: string | null;
+  lastSyncStatus: 'SUCCEEDED' | 'FAILED' | null;
+  lastSyncError: string | null;
+  consentExpiresSoon: boolean;
 }
 
 /** The answer of `POST /api/banking/sync`: the connection and what the sync changed. */

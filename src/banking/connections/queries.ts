@@ -103,9 +103,7 @@ export async function updateConnection(
   db: Queryable,
   teamId: string,
   connectionId: string,
-  changes: Partial<
-    Pick<ConnectionRow, 'status' | 'consentRef' | 'providerState' | 'updatedAt' | 'lastSyncedAt'>
-  >,
+  changes: Partial<Omit<ConnectionRow, 'teamId' | 'id' | 'createdAt'>>,
 ) {
   await db
     .update(connections)

@@ -32,6 +32,11 @@ export const Connection = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     lastSyncedAt: Type.Union([Timestamp, Type.Null()]),
+    lastSyncStatus: Type.Union([Type.Enum(['SUCCEEDED', 'FAILED']), Type.Null()], {
+      description: 'How the last sync ended; null before any.',
+    }),
+    lastSyncError: Type.Union([Type.String(), Type.Null()], { description: 'Why the last sync failed.' }),
+    consentExpiresSoon: Type.Boolean({ description: 'The current consent ends within 7 days.' }),
   },
   { $id: 'Connection' },
 );

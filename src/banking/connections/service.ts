@@ -1,16 +1,18 @@
-import type { Database, Queryable } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { AppError, invalidInput, notFound } from '../../errors.js';
 import { parseInstant } from '../../http/dates.js';
 import { newId } from '../../ids.js';
 import type { Clock, ConsentContext, Scope } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import type { SecretBox } from '../../secrets.js';
+import { recordEvent } from '../../webhooks/outbox.js';
 import { openProviderState, sealProviderState } from './provider-state.js';
 import {
   type ConnectionRow,
   type ConsentRow,
   claimConsentRef,
   consentsOf,
+  currentConsent,
   findConnection,
   insertConnection,
   insertConsent,
@@ -22,6 +24,8 @@ import {
 import type { ConnectInput, ConnectionView, ConsentView, UpdateConsentInput } from './schemas.js';
 
 export interface ConnectionsDeps {
+  /** Called after a change that recorded webhook events commits. */
+  onEvents?: () => void;
   db: Database;
   providers: ProviderRegistry;
   clock: Clock;
@@ -50,7 +54,12 @@ export function toConsentView(row: ConsentRow): ConsentView {
   };
 }
 
-export function toConnectionView(row: ConnectionRow, consentRows: ConsentRow[]): ConnectionView {
+/** A consent ending within this long is "expiring soon". */
+export const EXPIRING_SOON_MS = 7 * 86_400_000;
+
+export function toConnectionView(row: ConnectionRow, consentRows: ConsentRow[], now: Date): ConnectionView {
+  const current = currentConsent(consentRows);
+  const remaining = current ? current.expiresAt.getTime() - now.getTime() : Number.NaN;
   return {
     id: row.id,
     teamId: row.teamId,
@@ -61,17 +70,20 @@ export function toConnectionView(row: ConnectionRow, consentRows: ConsentRow[]):
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     lastSyncedAt: row.lastSyncedAt?.toISOString() ?? null,
+    lastSyncStatus: row.lastSyncStatus,
+    lastSyncError: row.lastSyncError,
+    consentExpiresSoon: row.status === 'ACTIVE' && remaining > 0 && remaining <= EXPIRING_SOON_MS,
   };
 }
 
-/** A connection of the team, with its consents, as the API shows it. 404 when not the team's. */
-export async function loadConnectionView(db: Queryable, teamId: string, connectionId: string) {
-  const row = await findConnection(db, teamId, connectionId);
-  if (!row) throw notFound('Connection');
-  return toConnectionView(row, await consentsOf(db, teamId, [row.id]));
-}
-
-export function createConnectionsService({ db, providers, clock, log, secrets }: ConnectionsDeps) {
+export function createConnectionsService({
+  db,
+  providers,
+  clock,
+  log,
+  secrets,
+  onEvents = () => {},
+}: ConnectionsDeps) {
   return {
     async list(teamId: string): Promise<ConnectionView[]> {
       const rows = await listConnectionRows(db, teamId);
@@ -80,10 +92,12 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
         teamId,
         rows.map((row) => row.id),
       );
+      const now = clock();
       return rows.map((row) =>
         toConnectionView(
           row,
           consentRows.filter((consent) => consent.connectionId === row.id),
+          now,
         ),
       );
     },
@@ -140,7 +154,7 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
           expiresAt: granted.expiresAt,
           createdAt: now,
         });
-        return toConnectionView(connection, [consent]);
+        return toConnectionView(connection, [consent], now);
       });
     },
 
@@ -150,19 +164,20 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
         if (!connection) throw notFound('Connection');
         if (connection.status === 'DISCONNECTED') {
           return {
-            view: toConnectionView(connection, await consentsOf(tx, teamId, [connectionId])),
+            view: toConnectionView(connection, await consentsOf(tx, teamId, [connectionId]), clock()),
             revokeAtProvider: null,
           };
         }
         const now = clock();
-        await updateConnection(tx, teamId, connectionId, { status: 'DISCONNECTED', updatedAt: now });
+        const disconnected = { status: 'DISCONNECTED' as const, updatedAt: now, nextSyncAt: null };
+        await updateConnection(tx, teamId, connectionId, disconnected);
         await revokeAuthorizedConsents(tx, teamId, connectionId, now);
-        const updated = { ...connection, status: 'DISCONNECTED' as const, updatedAt: now };
-        return {
-          view: toConnectionView(updated, await consentsOf(tx, teamId, [connectionId])),
-          revokeAtProvider: updated,
-        };
+        const updated = { ...connection, ...disconnected };
+        const view = toConnectionView(updated, await consentsOf(tx, teamId, [connectionId]), now);
+        await recordEvent(tx, { teamId, type: 'connection.disconnected', data: view }, now);
+        return { view, revokeAtProvider: updated };
       });
+      if (revokeAtProvider) onEvents();
       if (revokeAtProvider) {
         // The user's wish to disconnect wins over a bank outage: our side is already revoked,
         // and a failure to tell the bank is logged rather than undoing the disconnect.
@@ -219,6 +234,8 @@ export function createConnectionsService({ db, providers, clock, log, secrets }:
           consentRef: context.consentId,
           providerState,
           updatedAt: now,
+          // A new consent may expire soon too: its `consent.expiring` is raised afresh.
+          expiryNotifiedAt: null,
         });
         const consent = await insertConsent(tx, {
           teamId,

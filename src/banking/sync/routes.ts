@@ -35,14 +35,29 @@ export function syncRoutes(service: SyncService): FastifyPluginAsyncTypebox {
           description:
             "Pulls what the current consent's scopes allow and returns the connection. Idempotent; a sync " +
             'of a connection that is already syncing waits for it, then runs. A provider failure writes nothing.',
-          body: Type.Object({ teamId: TeamId, connectionId: ResourceId }),
+          body: Type.Object({
+            teamId: TeamId,
+            connectionId: ResourceId,
+            async: Type.Optional(
+              Type.Boolean({ description: 'Answer 202 at once and sync in the background.', default: false }),
+            ),
+          }),
           response: {
             200: SyncResult,
+            202: Type.Object(
+              { connectionId: Type.String(), status: Type.Literal('QUEUED') },
+              { description: 'The sync runs in the background; see `lastSyncStatus` and webhooks.' },
+            ),
             ...problemResponses(...BANKING_ERRORS, 404, 409, 413, 415, 422, 502, 503, 504),
           },
         },
       },
-      async (request) => service.sync(request.teamId, request.body.connectionId),
+      async (request, reply) => {
+        const { connectionId } = request.body;
+        if (!request.body.async) return reply.send(await service.sync(request.teamId, connectionId));
+        await service.start(request.teamId, connectionId);
+        return reply.code(202).send({ connectionId, status: 'QUEUED' as const });
+      },
     );
   };
 }

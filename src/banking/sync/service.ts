@@ -12,6 +12,7 @@ import type {
 } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import type { SecretBox } from '../../secrets.js';
+import { recordEvent } from '../../webhooks/outbox.js';
 import { sealProviderState } from '../connections/provider-state.js';
 import { consentsOf, currentConsent, findConnection, updateConnection } from '../connections/queries.js';
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
@@ -45,6 +46,10 @@ export interface SyncDeps {
   providers: ProviderRegistry;
   clock: Clock;
   secrets: SecretBox;
+  /** How long after a successful sync the scheduler syncs again (ms). */
+  syncIntervalMs: number;
+  /** Called after a sync committed or failed: events may be waiting in the outbox. */
+  onEvents?: () => void;
 }
 
 /** The consent context of one sync, whose provider state later pages may replace. */
@@ -81,7 +86,18 @@ function providerSession(context: ConsentContext): ProviderSession {
  * provider a page at a time. Writes are idempotent upserts: a second sync of unchanged data
  * changes no row.
  */
-export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
+export function createSyncService({
+  db,
+  providers,
+  clock,
+  secrets,
+  syncIntervalMs,
+  onEvents = () => {},
+}: SyncDeps) {
+  /** Spread over ±10% of the interval, so connections made together do not sync together for ever. */
+  const nextScheduledSync = (now: Date) =>
+    new Date(now.getTime() + syncIntervalMs * (0.9 + Math.random() * 0.2));
+
   const inProcess = new KeyedMutex();
 
   async function writeAccount(
@@ -280,28 +296,110 @@ export function createSyncService({ db, providers, clock, secrets }: SyncDeps) {
         }
       }
       const changed = Object.values(summary).some((count) => count > 0);
-      const updatedAt = changed ? now : locked.updatedAt;
-      const lastSyncedAt = rateLimited ? locked.lastSyncedAt : now;
-      await updateConnection(tx, teamId, connectionId, {
-        lastSyncedAt,
-        updatedAt,
-        ...(session.changed ? { providerState: sealProviderState(session.context.state, secrets) } : {}),
-      });
-      if (rateLimited) return { rateLimited };
+      const sealedState = session.changed
+        ? { providerState: sealProviderState(session.context.state, secrets) }
+        : {};
+      if (rateLimited) {
+        await updateConnection(tx, teamId, connectionId, {
+          updatedAt: changed ? now : locked.updatedAt,
+          ...sealedState,
+        });
+        return { rateLimited };
+      }
+      const finished = {
+        lastSyncedAt: now,
+        lastSyncStatus: 'SUCCEEDED' as const,
+        lastSyncError: null,
+        updatedAt: changed ? now : locked.updatedAt,
+        nextSyncAt: nextScheduledSync(now),
+        syncFailures: 0,
+      };
+      await updateConnection(tx, teamId, connectionId, { ...finished, ...sealedState });
       const view = toConnectionView(
-        { ...locked, lastSyncedAt, updatedAt },
+        { ...locked, ...finished },
         await consentsOf(tx, teamId, [connectionId]),
+        now,
       );
-      return { result: { ...view, sync: summary } };
+      const result = { ...view, sync: summary };
+      await recordEvent(tx, { teamId, type: 'sync.completed', data: result }, now);
+      return { result };
     });
     if ('rateLimited' in outcome) throw outcome.rateLimited;
     return outcome.result;
   }
 
+  /**
+   * A failed sync wrote nothing; what failed is recorded on the connection, with a `sync.failed`
+   * event, in a transaction of its own.
+   */
+  async function recordFailure(teamId: string, connectionId: string, error: unknown) {
+    if (
+      !(error instanceof AppError) ||
+      error.code === 'NOT_FOUND' ||
+      error.code === 'CONNECTION_DISCONNECTED'
+    )
+      return;
+    const now = clock();
+    await db.transaction(async (tx) => {
+      const connection = await findConnection(tx, teamId, connectionId, { forUpdate: true });
+      if (!connection) return;
+      const failure = { lastSyncStatus: 'FAILED' as const, lastSyncError: `${error.code}: ${error.message}` };
+      await updateConnection(tx, teamId, connectionId, failure);
+      const view = toConnectionView(
+        { ...connection, ...failure },
+        await consentsOf(tx, teamId, [connectionId]),
+        now,
+      );
+      await recordEvent(
+        tx,
+        { teamId, type: 'sync.failed', data: { ...view, error: { code: error.code } } },
+        now,
+      );
+    });
+  }
+
+  /**
+   * Runs a sync one at a time per connection. A background sync's failure is recorded on the
+   * connection; an explicit request's is not (its caller gets the error, and a request that fails
+   * writes nothing).
+   */
+  function serialised(teamId: string, connectionId: string, background: boolean) {
+    return inProcess.run(`${teamId}/${connectionId}`, async () => {
+      try {
+        return await runSync(teamId, connectionId);
+      } catch (error) {
+        if (background) await recordFailure(teamId, connectionId, error);
+        throw error;
+      } finally {
+        onEvents();
+      }
+    });
+  }
+
   return {
     /** Syncs one connection; a second call for the same connection waits for the first. */
-    sync: (teamId: string, connectionId: string) =>
-      inProcess.run(`${teamId}/${connectionId}`, () => runSync(teamId, connectionId)),
+    sync: (teamId: string, connectionId: string) => serialised(teamId, connectionId, false),
+
+    /** A sync the scheduler runs: its failure is recorded on the connection and raises `sync.failed`. */
+    runInBackground: (teamId: string, connectionId: string) => serialised(teamId, connectionId, true),
+
+    /**
+     * Checks the connection can sync (404, 409 as a sync would answer), then syncs it in the
+     * background; the outcome shows on the connection (`lastSyncStatus`) and in webhooks.
+     */
+    async start(teamId: string, connectionId: string): Promise<void> {
+      const connection = await findConnection(db, teamId, connectionId);
+      if (!connection) throw notFound('Connection');
+      assertActive(connection);
+      const consent = currentConsent(await consentsOf(db, teamId, [connectionId]));
+      if (!consent || consent.expiresAt <= clock()) {
+        throw new AppError(
+          'CONSENT_EXPIRED',
+          'The consent has expired; ask the user to renew it at the bank.',
+        );
+      }
+      void serialised(teamId, connectionId, true).catch(() => {});
+    },
   };
 }
 

@@ -1,0 +1,43 @@
+import { fork } from 'node:child_process';
+
+/** What a child sends back over IPC: its result, or why it failed. */
+export type ChildMessage<T> = { result: T } | { error: string };
+
+/**
+ * Runs a JavaScript module (see `compile.ts`) in a child Node process with no loader and no
+ * flags, as `npm start` runs the service, with `input` as its one argument (JSON), and returns
+ * what it sends with `reportToParent`. Its stdout and stderr go to our stderr, so the report on
+ * stdout stays clean.
+ */
+export function runChild<I, O>(modulePath: string, input: I): Promise<O> {
+  return new Promise((resolve, reject) => {
+    const child = fork(modulePath, [JSON.stringify(input)], {
+      execArgv: [],
+      stdio: ['ignore', 2, 2, 'ipc'],
+    });
+    let message: ChildMessage<O> | undefined;
+    child.on('message', (received) => {
+      message = received as ChildMessage<O>;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (message && 'result' in message) resolve(message.result);
+      else if (message) reject(new Error(message.error));
+      else reject(new Error(`child ${modulePath} exited with ${signal ?? `code ${code}`} and no result`));
+    });
+  });
+}
+
+/** The child's side: its input, and a way to answer once (then it exits). */
+export function childInput<I>(): I {
+  const raw = process.argv[2];
+  if (!raw || !process.send) throw new Error('run this module through runChild');
+  return JSON.parse(raw) as I;
+}
+
+export function reportToParent<T>(message: ChildMessage<T>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) return reject(new Error('no parent'));
+    process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
+  });
+}

@@ -1,0 +1,100 @@
+import type { Database } from '../db/client.js';
+import { AppError, invalidInput, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { SecretBox } from '../secrets.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './outbox.js';
+import {
+  deleteEndpoint,
+  failPendingDeliveries,
+  findEndpoint,
+  insertEndpoint,
+  listDeliveries,
+  listEndpoints,
+  type WebhookEndpointRow,
+} from './queries.js';
+import type {
+  CreatedWebhookEndpointView,
+  CreateWebhookInput,
+  WebhookDeliveryView,
+  WebhookEndpointView,
+} from './schemas.js';
+import { generateSecret } from './signature.js';
+import { webhookUrlProblem } from './url.js';
+
+/** How many deliveries the log shows, newest first. */
+export const DELIVERY_LOG_LIMIT = 100;
+
+export interface WebhooksDeps {
+  db: Database;
+  clock: () => Date;
+  /** Seals endpoint secrets at rest; without a key (`NO_SECRET_BOX`) endpoints cannot be created. */
+  secrets: SecretBox;
+}
+
+function toEndpointView(row: WebhookEndpointRow): WebhookEndpointView {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events as WebhookEventType[],
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Webhook endpoints of a team: register (the secret is shown once), list, delete, delivery log. */
+export function createWebhooksService({ db, clock, secrets }: WebhooksDeps) {
+  return {
+    async create(teamId: string, input: CreateWebhookInput): Promise<CreatedWebhookEndpointView> {
+      const problem = webhookUrlProblem(input.url);
+      if (problem) throw invalidInput([{ path: '/url', message: problem, in: 'body' }]);
+      const wanted = new Set(input.events ?? WEBHOOK_EVENT_TYPES);
+      const events = WEBHOOK_EVENT_TYPES.filter((type) => wanted.has(type));
+      const secret = generateSecret();
+      let sealed: string;
+      try {
+        sealed = secrets.seal(secret);
+      } catch {
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          'Webhook endpoints need an encryption key for their signing secrets, and this deployment has none ' +
+            '(set ENCRYPTION_KEY).',
+        );
+      }
+      const row = await insertEndpoint(db, {
+        teamId,
+        id: newId('whe'),
+        url: input.url,
+        secret: sealed,
+        events,
+        createdAt: clock(),
+      });
+      return { ...toEndpointView(row), secret };
+    },
+
+    async list(teamId: string): Promise<WebhookEndpointView[]> {
+      return (await listEndpoints(db, teamId)).map(toEndpointView);
+    },
+
+    /** Soft delete: the endpoint disappears and its pending deliveries end as FAILED. */
+    async remove(teamId: string, endpointId: string): Promise<void> {
+      const now = clock();
+      await db.transaction(async (tx) => {
+        if (!(await deleteEndpoint(tx, teamId, endpointId, now))) throw notFound('Webhook endpoint');
+        await failPendingDeliveries(tx, teamId, endpointId);
+      });
+    },
+
+    async deliveries(teamId: string, endpointId: string): Promise<WebhookDeliveryView[]> {
+      if (!(await findEndpoint(db, teamId, endpointId))) throw notFound('Webhook endpoint');
+      const rows = await listDeliveries(db, teamId, endpointId, DELIVERY_LOG_LIMIT);
+      return rows.map((row) => ({
+        ...row,
+        type: row.type as WebhookEventType,
+        nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
+        deliveredAt: row.deliveredAt?.toISOString() ?? null,
+        createdAt: row.createdAt.toISOString(),
+      }));
+    },
+  };
+}
+
+export type WebhooksService = ReturnType<typeof createWebhooksService>;

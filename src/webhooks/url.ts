@@ -1,0 +1,36 @@
+import { isIP } from 'node:net';
+
+export const MAX_URL_LENGTH = 2048;
+
+/**
+ * Where a team may point a webhook endpoint: `https://` anywhere, or plain `http://` only to
+ * this machine (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests; no user name
+ * or password in the URL, no fragment. Deliveries never follow redirects, so an endpoint cannot
+ * bounce them somewhere else. Returns why a URL is refused, or null when it is accepted.
+ */
+export function webhookUrlProblem(text: string): string | null {
+  if (text.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'must be an absolute https:// URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an https:// URL';
+  if (!url.hostname) return 'must name a host';
+  if (url.username || url.password) return 'must not carry a user name or password';
+  if (url.hash) return 'must not have a fragment';
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return 'must be https:// (plain http:// is allowed only to localhost, 127.0.0.0/8 or [::1])';
+  }
+  return null;
+}
+
+/** `localhost`, an IPv4 address in 127.0.0.0/8, or `::1` (as URL hostnames spell them). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host === 'localhost.') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  return false;
+}

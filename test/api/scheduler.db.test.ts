@@ -1,0 +1,154 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScheduler } from '../../src/banking/sync/scheduler.js';
+import { createSyncService } from '../../src/banking/sync/service.js';
+import { rowsOf } from '../../src/db/client.js';
+import { createProviderRegistry } from '../../src/providers/registry.js';
+import { SandboxProvider } from '../../src/providers/sandbox/index.js';
+import { NO_SECRET_BOX } from '../../src/secrets.js';
+import { connectSandbox, startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
+import { listConnections } from '../support/fixtures.js';
+
+const HOUR = 3_600_000;
+const quiet = { warn: () => {}, error: () => {} };
+
+describe('background sync', () => {
+  let t: TestApp;
+  let team: Team;
+  const clock = new TestClock();
+
+  /** A scheduler as another instance would run it, on the same database. */
+  const instance = (maxFailures = 3) => {
+    const sync = createSyncService({
+      db: t.database.db,
+      providers: createProviderRegistry([new SandboxProvider({ clock: clock.now })]),
+      clock: clock.now,
+      secrets: NO_SECRET_BOX,
+      syncIntervalMs: 6 * HOUR,
+    });
+    return createScheduler({
+      db: t.database.db,
+      sync,
+      clock: clock.now,
+      pollMs: 60_000,
+      syncIntervalMs: 6 * HOUR,
+      maxFailures,
+      retryBaseMs: 60_000,
+      log: quiet,
+    });
+  };
+
+  const eventsOf = async (type: string) =>
+    rowsOf<{ connectionId: string }>(
+      await t.database.db.execute(
+        sql`select payload->'data'->>'id' as "connectionId" from webhook_events where type = ${type}`,
+      ),
+    ).map((row) => row.connectionId);
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock });
+    team = await t.createTeam();
+  });
+  afterAll(() => t.close());
+
+  it('syncs each connection due exactly once when two instances run at the same time', async () => {
+    const connections = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        connectSandbox(t.as(team), team, {
+          consentId: `due-${i}`,
+          metadata: { sandbox: { accounts: 1, transactionsPerAccount: 5, days: 5 } },
+        }),
+      ),
+    );
+    const [a, b] = [instance(), instance()];
+    const counts = await Promise.all([a.runOnce(), b.runOnce(), a.runOnce(), b.runOnce()]);
+    expect(counts.reduce((sum, n) => sum + n, 0)).toBe(12);
+    const completed = await eventsOf('sync.completed');
+    expect(completed.sort()).toEqual(connections.map((c) => c.id).sort());
+
+    // Nothing is due again within the interval; after it (±10%), each is due once more.
+    expect(await a.runOnce()).toBe(0);
+    clock.advanceDays(0.5 / 24); // half an hour
+    expect(await a.runOnce()).toBe(0);
+    for (const connection of await listConnections(t, team)) {
+      expect(connection.lastSyncStatus).toBe('SUCCEEDED');
+      expect(connection.lastSyncError).toBeNull();
+    }
+    clock.advanceDays(7 / 24);
+    const again = await Promise.all([a.runOnce(), b.runOnce()]);
+    expect(again[0] + again[1]).toBe(12);
+  });
+
+  it('backs a failing connection off exponentially, records why, and stops after the limit', async () => {
+    const failing = await connectSandbox(t.as(team), team, { consentId: 'sandbox-outage-bg' });
+    const scheduler = instance(3);
+    const nextSyncAt = async () =>
+      rowsOf<{ next: Date | string | null; failures: number }>(
+        await t.database.db.execute(
+          sql`select next_sync_at as next, sync_failures as failures from connections where id = ${failing.id}`,
+        ),
+      )[0];
+    await scheduler.runOnce();
+    const first = await nextSyncAt();
+    expect(first?.failures).toBe(1);
+    expect(new Date(first?.next ?? 0).getTime() - clock.now().getTime()).toBe(60_000);
+    const listed = (await listConnections(t, team)).find((c) => c.id === failing.id);
+    expect(listed?.lastSyncStatus).toBe('FAILED');
+    expect(listed?.lastSyncError).toMatch(/^PROVIDER_UNAVAILABLE/);
+    expect(await eventsOf('sync.failed')).toEqual([failing.id]);
+
+    clock.advanceDays(61_000 / 86_400_000);
+    await scheduler.runOnce();
+    const second = await nextSyncAt();
+    expect(second?.failures).toBe(2);
+    expect(new Date(second?.next ?? 0).getTime() - clock.now().getTime()).toBe(120_000);
+
+    clock.advanceDays(121_000 / 86_400_000);
+    await scheduler.runOnce();
+    expect(await nextSyncAt()).toEqual({ next: null, failures: 3 });
+  });
+
+  it('answers an async sync with 202 at once and records the outcome on the connection', async () => {
+    const connection = await connectSandbox(t.as(team), team, { consentId: 'async-1' });
+    const response = await t.as(team).post('/api/banking/sync', {
+      teamId: team.teamId,
+      connectionId: connection.id,
+      async: true,
+    });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ connectionId: connection.id, status: 'QUEUED' });
+    let listed = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    for (let i = 0; i < 100 && listed?.lastSyncStatus !== 'SUCCEEDED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      listed = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    }
+    expect(listed?.lastSyncStatus).toBe('SUCCEEDED');
+    const disconnected = await connectSandbox(t.as(team), team, { consentId: 'async-2' });
+    await t.as(team).post('/api/banking/disconnect', { teamId: team.teamId, connectionId: disconnected.id });
+    const refused = await t.as(team).post('/api/banking/sync', {
+      teamId: team.teamId,
+      connectionId: disconnected.id,
+      async: true,
+    });
+    expect(refused.statusCode).toBe(409);
+  });
+
+  it('flags a consent that ends within 7 days and raises consent.expiring once', async () => {
+    const other = await t.createTeam();
+    const connection = await connectSandbox(t.as(other), other, { consentId: 'expiring-1' });
+    const inTenDays = new Date(clock.now().getTime() + 10 * 24 * HOUR).toISOString();
+    await t.as(other).post('/api/banking/consent', {
+      teamId: other.teamId,
+      connectionId: connection.id,
+      scopes: ['accounts'],
+      expiresAt: inTenDays,
+    });
+    expect((await listConnections(t, other))[0]?.consentExpiresSoon).toBe(false);
+    clock.advanceDays(4);
+    expect((await listConnections(t, other))[0]?.consentExpiresSoon).toBe(true);
+    const scheduler = instance();
+    await Promise.all([scheduler.runOnce(), instance().runOnce()]);
+    await scheduler.runOnce();
+    expect((await eventsOf('consent.expiring')).filter((id) => id === connection.id)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { isLoopbackHost, webhookUrlProblem } from '../../src/webhooks/url.js';
+
+describe('webhook endpoint URLs', () => {
+  it('accepts https anywhere', () => {
+    for (const url of [
+      'https://example.com/hooks',
+      'https://example.com:8443/a/b?c=d',
+      'https://203.0.113.7/hook',
+      'https://[2001:db8::1]/hook',
+    ]) {
+      expect(webhookUrlProblem(url), url).toBeNull();
+    }
+  });
+
+  it('accepts plain http only to loopback', () => {
+    for (const url of [
+      'http://127.0.0.1:8080/hook',
+      'http://127.1.2.3/hook',
+      'http://localhost:3000/',
+      'http://[::1]:9000/x',
+      'http://127.1/short-form',
+    ]) {
+      expect(webhookUrlProblem(url), url).toBeNull();
+    }
+    for (const url of [
+      'http://example.com/hook',
+      'http://10.0.0.1/hook',
+      'http://128.0.0.1/',
+      'http://[::2]/',
+    ]) {
+      expect(webhookUrlProblem(url), url).toMatch(/https/);
+    }
+  });
+
+  it('refuses other schemes, credentials, fragments, relative and overlong URLs', () => {
+    for (const url of [
+      'ftp://example.com/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'https://user:pass@example.com/',
+      'https://user@example.com/',
+      'https://example.com/#frag',
+      '/relative',
+      'example.com/hook',
+      'not a url',
+      `https://example.com/${'a'.repeat(2048)}`,
+    ]) {
+      expect(webhookUrlProblem(url), url).not.toBeNull();
+    }
+  });
+
+  it('knows loopback hosts', () => {
+    expect(isLoopbackHost('localhost')).toBe(true);
+    expect(isLoopbackHost('LOCALHOST')).toBe(true);
+    expect(isLoopbackHost('127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('localhost.example.com')).toBe(false);
+    expect(isLoopbackHost('127.0.0.1.nip.io')).toBe(false);
+    expect(isLoopbackHost('0.0.0.0')).toBe(false);
+  });
+});
