@@ -126,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     secrets,
     syncIntervalMs: config.syncIntervalMs,
+    onEvents: webhooks.poke,
   });
   if (config.schedulerEnabled) {
     const scheduler = createScheduler({
@@ -136,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       syncIntervalMs: config.syncIntervalMs,
       maxFailures: config.syncMaxFailures,
       log: app.log,
+      onEvents: webhooks.poke,
     });
     app.addHook('onReady', async () => scheduler.start());
     app.addHook('preClose', async () => scheduler.stop());
@@ -150,7 +152,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (banking) => {
       registerTeamGuard(banking, db);
-      const connections = createConnectionsService({ db, providers, clock, log: app.log, secrets });
+      const connections = createConnectionsService({
+        db,
+        providers,
+        clock,
+        log: app.log,
+        secrets,
+        onEvents: webhooks.poke,
+      });
       await banking.register(connectionRoutes(connections));
       await banking.register(syncRoutes(syncService));
       await banking.register(accountRoutes(createAccountsService(db)));

@@ -167,3 +167,20 @@ export async function deleteTransactionsByRef(
     .returning({ id: transactions.id });
   return deleted.length;
 }
+
+/** The date of the account's newest booked transaction, or null before any. */
+export async function lastBookedDate(db: Queryable, teamId: string, accountId: string): Promise<Date | null> {
+  const [row] = await db
+    .select({ date: transactions.transactionDate })
+    .from(transactions)
+    .where(
+      and(
+        eq(transactions.teamId, teamId),
+        eq(transactions.accountId, accountId),
+        eq(transactions.status, 'BOOKED'),
+      ),
+    )
+    .orderBy(sql`${transactions.transactionDate} desc`)
+    .limit(1);
+  return row?.date ?? null;
+}

@@ -26,6 +26,7 @@ import {
   adjustTransactionCount,
   deleteTransactionsByRef,
   insertAccount,
+  lastBookedDate,
   pendingRefsOf,
   rekeyTransaction,
   storedTransactionsOf,
@@ -40,6 +41,11 @@ export interface SyncSummary {
   transactionsUpdated: number;
   transactionsRemoved: number;
 }
+
+/** How far before the last booked transaction an incremental sync starts reading. */
+export const INCREMENTAL_OVERLAP_MS = 5 * 86_400_000;
+
+const startOfUtcDay = (date: Date) => new Date(Math.floor(date.getTime() / 86_400_000) * 86_400_000);
 
 export interface SyncDeps {
   db: Database;
@@ -170,7 +176,13 @@ export function createSyncService({
     },
   ) {
     const { teamId, connectionId, accountId, providerAccountId, now } = key;
-    const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, null));
+    // After the first import only what is new is fetched: from a few days before the last booked
+    // transaction (late bookings), at a day boundary so fingerprint occurrences stay stable.
+    // Providers with a cursor of their own (Plaid) use that instead. A re-bound account reads
+    // its whole history again, to carry it over.
+    const lastBooked = key.rebound ? null : await lastBookedDate(tx, teamId, accountId);
+    const from = lastBooked ? startOfUtcDay(new Date(lastBooked.getTime() - INCREMENTAL_OVERLAP_MS)) : null;
+    const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, from));
     const carryOver = key.rebound
       ? new HistoryCarryOver(await storedTransactionsOf(tx, teamId, accountId))
       : null;
@@ -184,7 +196,7 @@ export function createSyncService({
     let cursor: string | null = null;
     do {
       const page: TransactionPage = await callProvider(() =>
-        bank.listTransactions(session.context, { providerAccountId, from: null, to: now, cursor }),
+        bank.listTransactions(session.context, { providerAccountId, from, to: now, cursor }),
       );
       if (page.state) session.update(page.state);
       if (page.removed) reportsChanges = true;
