@@ -59,12 +59,34 @@ function openPostgres(connectionString: string, max: number): DatabaseHandle {
   return {
     db,
     engine: 'postgres',
-    migrate: () => migrateNodePg(drizzleNodePg(pool, { schema }), { migrationsFolder }),
+    migrate: () =>
+      withMigrationLock(connectionString, () =>
+        migrateNodePg(drizzleNodePg(pool, { schema }), { migrationsFolder }),
+      ),
     ping: async () => {
       await db.execute(sql`select 1`);
     },
     close: () => pool.end(),
   };
+}
+
+/** Any constant: the key of the advisory lock that lets one instance migrate at a time. */
+const MIGRATION_LOCK_KEY = 7_254_319_001;
+
+/**
+ * Several instances starting together on one server would race to create the same tables; each
+ * takes a session-level advisory lock on its own connection first, so they migrate one after
+ * the other (the later ones find nothing to do).
+ */
+async function withMigrationLock(connectionString: string, migrate: () => Promise<void>) {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await migrate();
+  } finally {
+    await client.end();
+  }
 }
 
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {
