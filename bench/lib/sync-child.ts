@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../../src/app.js';
+import type { SyncSummary } from '../../src/banking/sync/service.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { childInput, reportToParent } from './child.js';
@@ -18,13 +19,7 @@ export interface SyncChildInput {
   syncs: number;
 }
 
-export interface SyncSummary {
-  accountsAdded: number;
-  accountsUpdated: number;
-  transactionsAdded: number;
-  transactionsUpdated: number;
-  transactionsRemoved: number;
-}
+export type { SyncSummary };
 
 export interface SyncChildResult {
   /** Peak RSS (KB) after building the app, creating the team and connecting, before any sync. */
