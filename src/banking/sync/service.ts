@@ -239,15 +239,21 @@ export function createSyncService({
     return { inserted, updated, removed };
   }
 
-  async function runSync(teamId: string, connectionId: string) {
+  /** The connection and its current consent, if it can sync now: else 404, or 409 as a sync answers. */
+  async function syncableConnection(teamId: string, connectionId: string, now: Date) {
     const connection = await findConnection(db, teamId, connectionId);
     if (!connection) throw notFound('Connection');
     assertActive(connection);
     const consent = currentConsent(await consentsOf(db, teamId, [connectionId]));
-    const now = clock();
     if (!consent || consent.expiresAt <= now) {
       throw new AppError('CONSENT_EXPIRED', 'The consent has expired; ask the user to renew it at the bank.');
     }
+    return { connection, consent };
+  }
+
+  async function runSync(teamId: string, connectionId: string) {
+    const now = clock();
+    const { connection, consent } = await syncableConnection(teamId, connectionId, now);
     const scopes = consent.scopes as Scope[];
     const session = providerSession(consentContext(connection, secrets));
     const bank = providers.get(connection.provider);
@@ -400,16 +406,7 @@ export function createSyncService({
      * background; the outcome shows on the connection (`lastSyncStatus`) and in webhooks.
      */
     async start(teamId: string, connectionId: string): Promise<void> {
-      const connection = await findConnection(db, teamId, connectionId);
-      if (!connection) throw notFound('Connection');
-      assertActive(connection);
-      const consent = currentConsent(await consentsOf(db, teamId, [connectionId]));
-      if (!consent || consent.expiresAt <= clock()) {
-        throw new AppError(
-          'CONSENT_EXPIRED',
-          'The consent has expired; ask the user to renew it at the bank.',
-        );
-      }
+      await syncableConnection(teamId, connectionId, clock());
       void serialised(teamId, connectionId, true).catch(() => {});
     },
   };
