@@ -20,6 +20,11 @@ const EnvSchema = Type.Object({
   SCHEDULER_POLL_INTERVAL: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '30s' }),
   SYNC_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 120_000 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600 }),
+  RATE_LIMIT_WINDOW: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '1m' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_BASE_URL: Type.String({
@@ -47,6 +52,12 @@ export interface Config {
   /** The current key (32 bytes) and the previous ones still accepted for opening old values. */
   encryptionKeys: { current: Buffer; previous: Buffer[] } | undefined;
   providerTimeoutMs: number;
+  /** How long a client may take to send a whole request before it is answered 408. */
+  requestTimeoutMs: number;
+  /** Requests per API key per window; shared through Redis when `redisUrl` is set. */
+  rateLimit: { max: number; windowMs: number; redisUrl: string | undefined };
+  /** Origins allowed by CORS; empty: CORS is off (no CORS headers at all). */
+  corsOrigins: string[];
   /** How often the scheduler syncs each ACTIVE connection. */
   syncIntervalMs: number;
   schedulerEnabled: boolean;
@@ -93,6 +104,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     encryptionKeys,
     providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    rateLimit: {
+      max: env.RATE_LIMIT_MAX,
+      windowMs: parseDuration(env.RATE_LIMIT_WINDOW),
+      redisUrl: env.REDIS_URL,
+    },
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
     syncIntervalMs: parseDuration(env.SYNC_INTERVAL),
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
     schedulerPollMs: parseDuration(env.SCHEDULER_POLL_INTERVAL),

@@ -8,6 +8,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The team the request's API key belongs to; set by the team guard. */
     teamId: string;
+    /** The id of the API key the request was made with (audit log, rate limits). */
+    apiKeyId: string;
   }
 }
 
@@ -21,6 +23,7 @@ const DECOY_HASH = hashSecret('decoy');
  */
 export function registerTeamGuard(app: FastifyInstance, db: Database) {
   app.decorateRequest('teamId', '');
+  app.decorateRequest('apiKeyId', '');
 
   app.addHook('onRequest', async (request) => {
     const token = bearerToken(request.headers.authorization);
@@ -30,6 +33,7 @@ export function registerTeamGuard(app: FastifyInstance, db: Database) {
     const matches = secretMatches(token, key?.keyHash ?? DECOY_HASH);
     if (!key || !matches) throw new AppError('UNAUTHORIZED', 'The API key is invalid or revoked.');
     request.teamId = key.teamId;
+    request.apiKeyId = key.id;
   });
 
   app.addHook('preValidation', async (request) => {

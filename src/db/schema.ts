@@ -255,3 +255,55 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
   ],
 );
+
+/**
+ * Idempotency keys of POST requests (Stripe's semantics, see docs/DECISIONS.md). `scope` is the
+ * team of the API key, or `:admin` for the operator API (a colon never occurs in a team id).
+ * A row is IN_PROGRESS while its request runs and COMPLETED with the response to replay.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of the method, the path and the canonical JSON body. */
+    requestHash: text('request_hash').notNull(),
+    status: text('status', { enum: ['IN_PROGRESS', 'COMPLETED'] }).notNull(),
+    /** While IN_PROGRESS: after this the request is presumed dead (its process crashed). */
+    lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'date' }),
+    responseStatus: integer('response_status'),
+    /** The response body, sealed by `secrets.ts` when a key is configured (it may hold a credential). */
+    responseBody: text('response_body'),
+    createdAt: timestamps.createdAt,
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    index('idempotency_keys_expiry_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * Who changed what: one row per change to a connection, a consent, a key or a webhook endpoint,
+ * written in the transaction of the change.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    teamId: text('team_id').notNull(),
+    id: text('id').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** `api_key` (a team's key), `admin` (the ADMIN_TOKEN) or `system` (the scheduler). */
+    actorType: text('actor_type', { enum: ['api_key', 'admin', 'system'] }).notNull(),
+    actorKeyId: text('actor_key_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    requestId: text('request_id'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.id] }),
+    index('audit_events_team_idx').on(t.teamId, t.occurredAt, t.id),
+  ],
+);

@@ -78,6 +78,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ADMIN_TOKEN,
     LOG_LEVEL: logLines ? 'debug' : 'silent',
     SCHEDULER_ENABLED: 'false',
+    // Rate limits have their own tests; elsewhere a test may send thousands of requests a minute.
+    RATE_LIMIT_MAX: '10000000',
     ...options.env,
   });
   const app = await buildApp({
