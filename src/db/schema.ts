@@ -277,10 +277,7 @@ export const idempotencyKeys = pgTable(
     createdAt: timestamps.createdAt,
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.scope, t.key] }),
-    index('idempotency_keys_expiry_idx').on(t.expiresAt),
-  ],
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_expiry_idx').on(t.expiresAt)],
 );
 
 /**

@@ -39,9 +39,11 @@ describe('migrations', () => {
     expect(tables).toEqual([
       'accounts',
       'api_keys',
+      'audit_events',
       'connections',
       'consent_references',
       'consents',
+      'idempotency_keys',
       'teams',
       'transactions',
       'webhook_deliveries',
