@@ -29,6 +29,7 @@ import { healthRoutes } from './http/health.js';
 import { frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
 import { Problem } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { registerIdempotency } from './idempotency/plugin.js';
 import { createProviders } from './providers/index.js';
 import type { BankProvider, Clock } from './providers/provider.js';
 import { createProviderRegistry } from './providers/registry.js';
@@ -142,6 +143,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onReady', async () => scheduler.start());
     app.addHook('preClose', async () => scheduler.stop());
   }
+
+  registerIdempotency(app, {
+    db,
+    clock,
+    secrets: config.encryptionKeys ? secrets : null,
+    log: app.log,
+  });
 
   await app.register(healthRoutes(database));
   if (config.adminToken) {

@@ -24,6 +24,8 @@ export function adminRoutes(service: AdminService, adminToken: string): FastifyP
     app.post(
       '/teams',
       {
+        // The response holds a credential: kept for replay only when it can be sealed.
+        config: { shownOnce: true },
         schema: {
           tags: ['admin'],
           summary: 'Create a team and its first API key',
@@ -44,6 +46,8 @@ export function adminRoutes(service: AdminService, adminToken: string): FastifyP
     app.post(
       '/teams/:teamId/keys',
       {
+        // The response holds a credential: kept for replay only when it can be sealed.
+        config: { shownOnce: true },
         schema: {
           tags: ['admin'],
           summary: 'Issue another API key for a team',

@@ -80,6 +80,8 @@ function frameworkCode(status: number): ErrorCode {
       return 'METHOD_NOT_ALLOWED';
     case 406:
       return 'NOT_ACCEPTABLE';
+    case 408:
+      return 'REQUEST_TIMEOUT';
     case 413:
       return 'PAYLOAD_TOO_LARGE';
     case 414:

@@ -56,10 +56,12 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid credentials',
   403: 'The credential does not belong to this team',
   404: 'Not found in this team',
-  409: 'State conflict',
+  408: 'The request was not received in time',
+  409: 'State conflict, or a request with the same Idempotency-Key is still running',
   413: 'Body larger than 1 MiB',
   415: 'Body is not JSON',
-  422: 'The provider refused',
+  422: 'The provider refused, or the Idempotency-Key was used with a different request',
+  429: 'Too many requests for this API key; see Retry-After',
   500: 'Unexpected error',
   502: 'The provider failed',
   503: 'The provider is unavailable or rate limited',
@@ -77,6 +79,6 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 }
 
 /** Statuses every authenticated banking route may answer. */
-export const BANKING_ERRORS = [400, 401, 403] as const;
+export const BANKING_ERRORS = [400, 401, 403, 429] as const;
 
 export type { TSchema };

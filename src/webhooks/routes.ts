@@ -19,6 +19,8 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
     app.post(
       '/webhooks',
       {
+        // The response holds a credential: kept for replay only when it can be sealed.
+        config: { shownOnce: true },
         schema: {
           tags,
           security,

@@ -45,7 +45,7 @@ export interface TestApp {
 
 export interface TeamClient {
   get(url: string, query?: Record<string, string | number | undefined>): Promise<LightMyRequestResponse>;
-  post(url: string, body: unknown): Promise<LightMyRequestResponse>;
+  post(url: string, body: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 }
 
 export interface TestAppOptions {
@@ -130,7 +130,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
                 .map(([key, value]) => [key, String(value)]),
             ),
           }),
-        post: (url, body) => inject({ method: 'POST', url, headers, payload: body as object }),
+        post: (url, body, extra = {}) =>
+          inject({ method: 'POST', url, headers: { ...headers, ...extra }, payload: body as object }),
       };
     },
     stop,
