@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin/routes.js';
 import { createAdminService } from './admin/service.js';
+import { createAuditService } from './audit/service.js';
 import { registerTeamGuard } from './auth/guard.js';
 import { accountRoutes } from './banking/accounts/routes.js';
 import { Account, AccountDetails } from './banking/accounts/schemas.js';
@@ -153,7 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(database));
   if (config.adminToken) {
-    await app.register(adminRoutes(createAdminService(db, clock), config.adminToken), {
+    const adminServices = { admin: createAdminService(db, clock), audit: createAuditService(db) };
+    await app.register(adminRoutes(adminServices, config.adminToken), {
       prefix: '/api/admin',
     });
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'team' | 'conn' | 'cons' | 'acct' | 'txn' | 'evt' | 'whd' | 'whe';
+export type IdPrefix = 'team' | 'conn' | 'cons' | 'acct' | 'txn' | 'evt' | 'whd' | 'whe' | 'aud';
 
 let lastMillis = 0;
 let counter = 0;

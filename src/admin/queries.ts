@@ -16,20 +16,25 @@ export async function insertApiKey(db: Queryable, key: { teamId: string; id: str
   await db.insert(apiKeys).values(key);
 }
 
-/** Revokes a key; true when it existed in that team (a second revoke is still true). */
+/**
+ * Revokes a key: `revoked` when this call revoked it, `already_revoked` for a second revoke (which
+ * changes nothing), `not_found` when the team has no such key.
+ */
 export async function revokeApiKey(
   db: Queryable,
   teamId: string,
   keyId: string,
   now: Date,
-): Promise<boolean> {
-  await db
+): Promise<'revoked' | 'already_revoked' | 'not_found'> {
+  const revoked = await db
     .update(apiKeys)
     .set({ revokedAt: now })
-    .where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
+    .where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  if (revoked.length === 1) return 'revoked';
   const [row] = await db
     .select({ id: apiKeys.id })
     .from(apiKeys)
     .where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.id, keyId)));
-  return row !== undefined;
+  return row ? 'already_revoked' : 'not_found';
 }

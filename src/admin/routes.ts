@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { adminContext } from '../audit/record.js';
+import { AuditPage, AuditQuery } from '../audit/schemas.js';
+import type { AuditService } from '../audit/service.js';
 import { bearerToken, hashSecret, secretMatches } from '../auth/keys.js';
 import { AppError } from '../errors.js';
+import { nextPageLink } from '../http/paging.js';
 import { problemResponses } from '../http/schemas.js';
 import type { AdminService } from './service.js';
 
@@ -9,9 +13,13 @@ const TeamIdParam = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' })
 const ApiKey = Type.String({ description: 'Shown once; only its hash is stored.' });
 
 /**
- * Operator API, on only when ADMIN_TOKEN is set: teams and their API keys.
+ * Operator API, on only when ADMIN_TOKEN is set: teams, their API keys, and their audit log.
  */
-export function adminRoutes(service: AdminService, adminToken: string): FastifyPluginAsyncTypebox {
+export function adminRoutes(
+  services: { admin: AdminService; audit: AuditService },
+  adminToken: string,
+): FastifyPluginAsyncTypebox {
+  const { admin: service, audit } = services;
   const adminTokenHash = hashSecret(adminToken);
   return async (app) => {
     app.addHook('onRequest', async (request) => {
@@ -40,7 +48,8 @@ export function adminRoutes(service: AdminService, adminToken: string): FastifyP
           },
         },
       },
-      async (request, reply) => reply.code(201).send(await service.createTeam(request.body)),
+      async (request, reply) =>
+        reply.code(201).send(await service.createTeam(request.body, adminContext(request))),
     );
 
     app.post(
@@ -59,7 +68,8 @@ export function adminRoutes(service: AdminService, adminToken: string): FastifyP
           },
         },
       },
-      async (request, reply) => reply.code(201).send(await service.createKey(request.params.teamId)),
+      async (request, reply) =>
+        reply.code(201).send(await service.createKey(request.params.teamId, adminContext(request))),
     );
 
     app.delete(
@@ -77,8 +87,40 @@ export function adminRoutes(service: AdminService, adminToken: string): FastifyP
         },
       },
       async (request, reply) => {
-        await service.revokeKey(request.params.teamId, request.params.keyId);
+        await service.revokeKey(request.params.teamId, request.params.keyId, adminContext(request));
         return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/teams/:teamId/audit',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "A team's audit log, newest first",
+          description:
+            'Every change to a connection, a consent, an API key or a webhook endpoint: who (the API key, the ' +
+            'admin token or the system), when, what, and the request id. Pages by `limit` (1 to 500, default ' +
+            '100) and `cursor`; when more events exist the response carries `nextCursor` and ' +
+            '`Link: <url>; rel="next"`. `action` and `targetId` filter (AND).',
+          security: [{ adminToken: [] }],
+          params: Type.Object({ teamId: Type.String({ minLength: 1, maxLength: 64 }) }),
+          querystring: AuditQuery,
+          response: {
+            200: {
+              ...AuditPage,
+              headers: {
+                link: Type.String({ description: '`<url>; rel="next"`, present when more events exist.' }),
+              },
+            },
+            ...problemResponses(400, 401, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const page = await audit.list(request.params.teamId, request.query);
+        if (page.nextCursor) reply.header('link', nextPageLink(request, page.nextCursor));
+        return page;
       },
     );
   };

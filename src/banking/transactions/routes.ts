@@ -1,16 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { nextPageLink } from '../../http/paging.js';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
 import { ListTransactionsQuery } from './schemas.js';
 import type { TransactionsService } from './service.js';
-
-/** The same request with `cursor` replaced: the target of `Link: <...>; rel="next"`. */
-function nextPageUrl(request: FastifyRequest, cursor: string): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
-  url.searchParams.set('cursor', cursor);
-  return url.toString();
-}
 
 export function transactionRoutes(service: TransactionsService): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -39,7 +32,7 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
       },
       async (request, reply) => {
         const page = await service.list(request.teamId, request.query);
-        if (page.nextCursor) reply.header('link', `<${nextPageUrl(request, page.nextCursor)}>; rel="next"`);
+        if (page.nextCursor) reply.header('link', nextPageLink(request, page.nextCursor));
         return page.items;
       },
     );
