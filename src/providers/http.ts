@@ -76,6 +76,7 @@ export function createHttpClient(options: HttpClientOptions) {
 
   async function once(request: HttpRequest): Promise<HttpResponse> {
     let response: Response;
+    let text: string;
     try {
       response = await doFetch(`${baseUrl}${request.path}`, {
         method: request.method,
@@ -87,13 +88,14 @@ export function createHttpClient(options: HttpClientOptions) {
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      // The timeout covers the body too: a body that stops coming is a timeout, not retried.
+      text = await response.text();
     } catch (error) {
       if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
         throw new ProviderError('timeout', `no answer within ${timeoutMs} ms`);
       }
       throw error;
     }
-    const text = await response.text();
     let body: unknown = null;
     try {
       body = text ? JSON.parse(text) : null;

@@ -178,7 +178,7 @@ export class GoCardlessProvider implements BankProvider {
       const balances = scopes.includes('balances')
         ? ((await this.accountPart<{ balances?: GcBalance[] }>(id, 'balances/'))?.balances ?? [])
         : null;
-      accounts.push(toProviderAccount({ id, details, metadata, balances }));
+      accounts.push(readable(() => toProviderAccount({ id, details, metadata, balances }), 'an account'));
     }
     return accounts;
   }
@@ -218,7 +218,7 @@ export class GoCardlessProvider implements BankProvider {
       },
       'account',
     );
-    return { transactions: toTransactions(body), nextCursor: null };
+    return { transactions: readable(() => toTransactions(body), 'transactions'), nextCursor: null };
   }
 
   /** GoCardless lists institutions by country only; the list is kept an hour per country. */
@@ -399,6 +399,18 @@ export class GoCardlessProvider implements BankProvider {
     }
     this.institutionById.set(id, { at: now, institution });
     return institution;
+  }
+}
+
+/** Runs a transform; a shape it cannot read (null entries, wrong types) is 'unavailable', not a crash. */
+function readable<T>(transform: () => T, what: string): T {
+  try {
+    return transform();
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new ProviderError('unavailable', `GoCardless sent ${what} the service cannot read`);
+    }
+    throw error;
   }
 }
 

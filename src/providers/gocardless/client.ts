@@ -90,7 +90,14 @@ export class GoCardlessClient {
    */
   async json<T>(request: GcRequest, call: CallKind): Promise<T> {
     const response = await this.send(request);
-    if (response.status >= 200 && response.status < 300) return response.body as T;
+    if (response.status >= 200 && response.status < 300) {
+      // Every answer read here is a JSON object: an empty or unparsable body is a broken answer,
+      // not an empty one (it would read as "no transactions" and delete pending ones).
+      if (typeof response.body !== 'object' || response.body === null) {
+        throw new ProviderError('unavailable', `GoCardless answered ${response.status} without a JSON body`);
+      }
+      return response.body as T;
+    }
     throw this.error(response, call);
   }
 

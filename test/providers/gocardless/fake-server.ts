@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveWireFault, type WireFault } from '../wire-faults.js';
 
 export const SECRET_ID = 'f3c1b2a0-secret-id-5e7d-4a91-9c3b-8d2e6f0a1b7c';
 export const SECRET_KEY = 'sk_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0fedcba9876543210abcdef0123456789';
@@ -136,6 +137,8 @@ export interface Injection {
   method?: string;
   /** The request path (without query) equals this, or matches it. */
   path: string | RegExp;
+  /** How many matching requests are answered normally before it applies (default 0). */
+  after?: number;
   /** How many requests it answers (default 1). */
   times?: number;
   /** The answer; absent with `delayMs` set: the normal answer, late. */
@@ -143,6 +146,8 @@ export interface Injection {
   body?: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** A fault below HTTP instead: a body that is not JSON, a reset connection, a body that never ends. */
+  wire?: WireFault;
 }
 
 export interface RecordedRequest {
@@ -231,6 +236,96 @@ export class FakeGoCardless {
     this.injections.push({ times: 1, ...injection });
   }
 
+  /** Forgets every injection not yet served. */
+  clearInjections(): void {
+    this.injections.length = 0;
+  }
+
+  /**
+   * A new customer who has just consented at the bank: an agreement with all scopes accepted
+   * now, a linked requisition, and `accounts` new current accounts, each with `booked` booked
+   * transactions (one a day going back from yesterday, all within the agreement's history) and
+   * one pending. Answers the requisition id (the `consentId` to connect with) and the accounts.
+   */
+  addLinkedCustomer(options: { accounts?: number; booked?: number } = {}): {
+    requisitionId: string;
+    accountIds: string[];
+  } {
+    const now = this.now();
+    const agreement: FakeAgreement = {
+      id: randomUUID(),
+      created: new Date(now.getTime() - 10 * 60_000).toISOString(),
+      institution_id: INSTITUTION_GB,
+      max_historical_days: 730,
+      access_valid_for_days: 90,
+      access_scope: ['balances', 'details', 'transactions'],
+      accepted: now.toISOString(),
+      reconfirmation: false,
+    };
+    this.agreements.set(agreement.id, agreement);
+    const requisitionId = randomUUID();
+    const accountIds = Array.from({ length: options.accounts ?? 2 }, () => randomUUID());
+    this.requisitions.set(requisitionId, {
+      id: requisitionId,
+      created: agreement.created,
+      redirect: 'https://app.example.com/banking/callback',
+      status: 'LN',
+      institution_id: INSTITUTION_GB,
+      agreement: agreement.id,
+      reference: `team_demo-${requisitionId.slice(0, 8)}`,
+      accounts: accountIds,
+      user_language: 'EN',
+      link: `https://ob.gocardless.com/psd2/start/${requisitionId}/${INSTITUTION_GB}`,
+      ssn: null,
+      account_selection: false,
+      redirect_immediate: false,
+    });
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    accountIds.forEach((id, index) => {
+      const number = String(10_000_000 + Math.floor(Math.random() * 89_999_999));
+      const iban = `GB${String(10 + index)}BUKB202015${number}`;
+      this.accounts.set(id, {
+        id,
+        requisition: requisitionId,
+        metadata: {
+          id,
+          created: now.toISOString(),
+          last_accessed: null,
+          iban,
+          institution_id: INSTITUTION_GB,
+          status: 'READY',
+          owner_name: 'Sam Roe',
+        },
+        details: { iban, currency: 'GBP', name: `Account ${index + 1}`, cashAccountType: 'CACC' },
+        balances: [
+          {
+            balanceAmount: { amount: `${100 + index}.00`, currency: 'GBP' },
+            balanceType: 'interimBooked',
+            referenceDate: new Date(today).toISOString().slice(0, 10),
+          },
+        ],
+        booked: Array.from({ length: options.booked ?? 20 }, (_, i) => {
+          const day = new Date(today - (i + 1) * DAY_MS).toISOString().slice(0, 10);
+          return {
+            transactionId: `BK-${id.slice(0, 8)}-${i}`,
+            bookingDate: day,
+            valueDate: day,
+            transactionAmount: { amount: `-${(1 + i).toFixed(2)}`, currency: 'GBP' },
+            remittanceInformationUnstructured: `CARD PAYMENT ${i}`,
+          };
+        }),
+        pending: [
+          {
+            valueDate: new Date(today).toISOString().slice(0, 10),
+            transactionAmount: { amount: '-7.50', currency: 'GBP' },
+            remittanceInformationUnstructured: 'CAFE PENDING',
+          },
+        ],
+      });
+    });
+    return { requisitionId, accountIds };
+  }
+
   /** Every access token stops working now (as at the end of its 24 hours). */
   expireAccessTokens(): void {
     this.accessTokens.clear();
@@ -283,10 +378,16 @@ export class FakeGoCardless {
     const injection = this.injections.find(
       (i) => (i.times ?? 1) > 0 && (!i.method || i.method === method) && matches(i.path, url.pathname),
     );
-    if (injection) {
+    if (injection && (injection.after ?? 0) > 0) {
+      injection.after = (injection.after ?? 0) - 1;
+    } else if (injection) {
       injection.times = (injection.times ?? 1) - 1;
       if (injection.delayMs) await this.sleep(injection.delayMs);
       if (res.destroyed) return;
+      if (injection.wire) {
+        recorded.status = serveWireFault(res, injection.wire);
+        return;
+      }
       if (injection.status !== undefined) {
         return this.send(res, recorded, injection.status, injection.body ?? null, injection.headers);
       }

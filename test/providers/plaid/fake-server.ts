@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serveWireFault, type WireFault } from '../wire-faults.js';
 import {
   fixtureAccounts,
   INSTITUTION_ID,
@@ -31,6 +32,10 @@ export interface FakeFailure {
   delayMs?: number;
   /** Runs when the failure is served (e.g. to change the data, as a real mutation would). */
   onServe?: () => void;
+  /** A 2xx answer with this JSON body instead of the real one (e.g. of the wrong shape). */
+  body?: unknown;
+  /** A fault below HTTP: a body that is not JSON, a reset connection, a body that never ends. */
+  wire?: WireFault;
 }
 
 export interface FakeItem {
@@ -289,6 +294,21 @@ export class FakePlaid {
     this.failures.set(path, queue);
   }
 
+  /**
+   * Fails the `n`-th call of `path` from now on (1 for the next), and the `times - 1` after it;
+   * the calls before it are answered normally. For a fault that outlasts the client's retries,
+   * `times` must exceed them.
+   */
+  failAt(path: string, n: number, failure: FakeFailure, times = 1): void {
+    this.failNext(path, {}, n - 1);
+    this.failNext(path, failure, times);
+  }
+
+  /** Forgets every failure not yet served. */
+  clearFailures(): void {
+    this.failures.clear();
+  }
+
   /** New updates on an item (what a day at the bank brings). */
   publish(item: FakeItem, events: SyncEvent[]): void {
     item.log.push(...events);
@@ -351,6 +371,13 @@ export class FakePlaid {
     if (failure) {
       if (failure.delayMs) await sleep(failure.delayMs);
       failure.onServe?.();
+      if (failure.wire) {
+        if (response.destroyed) return;
+        recorded.response = { status: serveWireFault(response, failure.wire), body: {} };
+        return;
+      }
+      if (failure.body !== undefined)
+        return send(failure.status ?? 200, failure.body as Json, failure.headers);
       if (failure.status !== undefined || failure.code !== undefined) {
         const { status, body: error } = errorBody(failure.code ?? 'INTERNAL_SERVER_ERROR', failure.error);
         return send(failure.status ?? status, error, failure.headers);
