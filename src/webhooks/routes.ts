@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { apiKeyContext } from '../audit/record.js';
 import { BANKING_ERRORS, problemResponses } from '../http/schemas.js';
 import {
   CreatedWebhookEndpoint,
@@ -38,7 +39,8 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
           },
         },
       },
-      async (request, reply) => reply.code(201).send(await service.create(request.teamId, request.body)),
+      async (request, reply) =>
+        reply.code(201).send(await service.create(request.teamId, request.body, apiKeyContext(request))),
     );
 
     app.get(
@@ -72,7 +74,7 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
         },
       },
       async (request, reply) => {
-        await service.remove(request.teamId, request.params.id);
+        await service.remove(request.teamId, request.params.id, apiKeyContext(request));
         return reply.code(204).send(null);
       },
     );

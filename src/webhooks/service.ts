@@ -1,3 +1,4 @@
+import { type AuditContext, recordAudit } from '../audit/record.js';
 import type { Database } from '../db/client.js';
 import { AppError, invalidInput, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -43,7 +44,11 @@ function toEndpointView(row: WebhookEndpointRow): WebhookEndpointView {
 /** Webhook endpoints of a team: register (the secret is shown once), list, delete, delivery log. */
 export function createWebhooksService({ db, clock, secrets }: WebhooksDeps) {
   return {
-    async create(teamId: string, input: CreateWebhookInput): Promise<CreatedWebhookEndpointView> {
+    async create(
+      teamId: string,
+      input: CreateWebhookInput,
+      audit: AuditContext,
+    ): Promise<CreatedWebhookEndpointView> {
       const problem = webhookUrlProblem(input.url);
       if (problem) throw invalidInput([{ path: '/url', message: problem, in: 'body' }]);
       const wanted = new Set(input.events ?? WEBHOOK_EVENT_TYPES);
@@ -59,13 +64,30 @@ export function createWebhooksService({ db, clock, secrets }: WebhooksDeps) {
             '(set ENCRYPTION_KEY).',
         );
       }
-      const row = await insertEndpoint(db, {
-        teamId,
-        id: newId('whe'),
-        url: input.url,
-        secret: sealed,
-        events,
-        createdAt: clock(),
+      const now = clock();
+      const row = await db.transaction(async (tx) => {
+        const inserted = await insertEndpoint(tx, {
+          teamId,
+          id: newId('whe'),
+          url: input.url,
+          secret: sealed,
+          events,
+          createdAt: now,
+        });
+        await recordAudit(
+          tx,
+          audit,
+          {
+            teamId,
+            action: 'webhook_endpoint.created',
+            targetType: 'webhook_endpoint',
+            targetId: inserted.id,
+            // The origin only: a receiver's path or query often carries a token of its own.
+            details: { origin: new URL(input.url).origin, events },
+          },
+          now,
+        );
+        return inserted;
       });
       return { ...toEndpointView(row), secret };
     },
@@ -75,11 +97,22 @@ export function createWebhooksService({ db, clock, secrets }: WebhooksDeps) {
     },
 
     /** Soft delete: the endpoint disappears and its pending deliveries end as FAILED. */
-    async remove(teamId: string, endpointId: string): Promise<void> {
+    async remove(teamId: string, endpointId: string, audit: AuditContext): Promise<void> {
       const now = clock();
       await db.transaction(async (tx) => {
         if (!(await deleteEndpoint(tx, teamId, endpointId, now))) throw notFound('Webhook endpoint');
         await failPendingDeliveries(tx, teamId, endpointId);
+        await recordAudit(
+          tx,
+          audit,
+          {
+            teamId,
+            action: 'webhook_endpoint.deleted',
+            targetType: 'webhook_endpoint',
+            targetId: endpointId,
+          },
+          now,
+        );
       });
     },
 

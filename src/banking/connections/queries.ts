@@ -81,13 +81,14 @@ export async function insertConsent(db: Queryable, row: typeof consents.$inferIn
   return inserted;
 }
 
+/** Revokes the connection's AUTHORIZED consents; answers their ids. */
 export async function revokeAuthorizedConsents(
   db: Queryable,
   teamId: string,
   connectionId: string,
   now: Date,
-) {
-  await db
+): Promise<string[]> {
+  const revoked = await db
     .update(consents)
     .set({ status: 'REVOKED', revokedAt: now })
     .where(
@@ -96,7 +97,9 @@ export async function revokeAuthorizedConsents(
         eq(consents.connectionId, connectionId),
         eq(consents.status, 'AUTHORIZED'),
       ),
-    );
+    )
+    .returning({ id: consents.id });
+  return revoked.map((row) => row.id);
 }
 
 export async function updateConnection(

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { apiKeyContext } from '../../audit/record.js';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
 import { ConnectBody, Consent, DisconnectBody, ListConnectionsQuery, UpdateConsentBody } from './schemas.js';
 import type { ConnectionsService } from './service.js';
@@ -41,7 +42,8 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           },
         },
       },
-      async (request, reply) => reply.code(201).send(await service.connect(request.teamId, request.body)),
+      async (request, reply) =>
+        reply.code(201).send(await service.connect(request.teamId, request.body, apiKeyContext(request))),
     );
 
     app.post(
@@ -56,7 +58,8 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           response: { 200: ConnectionRef, ...problemResponses(...BANKING_ERRORS, 404, 413, 415) },
         },
       },
-      async (request) => service.disconnect(request.teamId, request.body.connectionId),
+      async (request) =>
+        service.disconnect(request.teamId, request.body.connectionId, apiKeyContext(request)),
     );
 
     app.post(
@@ -76,7 +79,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           },
         },
       },
-      async (request) => service.updateConsent(request.teamId, request.body),
+      async (request) => service.updateConsent(request.teamId, request.body, apiKeyContext(request)),
     );
   };
 }

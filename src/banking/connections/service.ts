@@ -1,3 +1,4 @@
+import { type AuditContext, recordAudit } from '../../audit/record.js';
 import type { Database } from '../../db/client.js';
 import { AppError, invalidInput, notFound } from '../../errors.js';
 import { parseInstant } from '../../http/dates.js';
@@ -102,7 +103,7 @@ export function createConnectionsService({
       );
     },
 
-    async connect(teamId: string, input: ConnectInput): Promise<ConnectionView> {
+    async connect(teamId: string, input: ConnectInput, audit: AuditContext): Promise<ConnectionView> {
       const provider = providers.get(input.provider);
       const metadata = input.metadata ?? {};
       provider.validateConnect({ providerId: input.providerId, metadata });
@@ -154,11 +155,29 @@ export function createConnectionsService({
           expiresAt: granted.expiresAt,
           createdAt: now,
         });
+        await recordAudit(
+          tx,
+          audit,
+          {
+            teamId,
+            action: 'connection.created',
+            targetType: 'connection',
+            targetId: connectionId,
+            details: {
+              provider: provider.name,
+              providerId: input.providerId,
+              consentId: consent.id,
+              scopes: consent.scopes,
+              expiresAt: consent.expiresAt.toISOString(),
+            },
+          },
+          now,
+        );
         return toConnectionView(connection, [consent], now);
       });
     },
 
-    async disconnect(teamId: string, connectionId: string): Promise<ConnectionView> {
+    async disconnect(teamId: string, connectionId: string, audit: AuditContext): Promise<ConnectionView> {
       const { view, revokeAtProvider } = await db.transaction(async (tx) => {
         const connection = await findConnection(tx, teamId, connectionId, { forUpdate: true });
         if (!connection) throw notFound('Connection');
@@ -171,10 +190,22 @@ export function createConnectionsService({
         const now = clock();
         const disconnected = { status: 'DISCONNECTED' as const, updatedAt: now, nextSyncAt: null };
         await updateConnection(tx, teamId, connectionId, disconnected);
-        await revokeAuthorizedConsents(tx, teamId, connectionId, now);
+        const revokedConsentIds = await revokeAuthorizedConsents(tx, teamId, connectionId, now);
         const updated = { ...connection, ...disconnected };
         const view = toConnectionView(updated, await consentsOf(tx, teamId, [connectionId]), now);
         await recordEvent(tx, { teamId, type: 'connection.disconnected', data: view }, now);
+        await recordAudit(
+          tx,
+          audit,
+          {
+            teamId,
+            action: 'connection.disconnected',
+            targetType: 'connection',
+            targetId: connectionId,
+            details: { revokedConsentIds },
+          },
+          now,
+        );
         return { view, revokeAtProvider: updated };
       });
       if (revokeAtProvider) onEvents();
@@ -192,7 +223,11 @@ export function createConnectionsService({
       return view;
     },
 
-    async updateConsent(teamId: string, input: UpdateConsentInput): Promise<ConsentView> {
+    async updateConsent(
+      teamId: string,
+      input: UpdateConsentInput,
+      audit: AuditContext,
+    ): Promise<ConsentView> {
       const expiresAt = parseInstant(input.expiresAt, '/expiresAt');
       if (!(expiresAt instanceof Date)) throw invalidInput([expiresAt]);
       const now = clock();
@@ -229,7 +264,7 @@ export function createConnectionsService({
           });
           if (!claimed) throw consentAlreadyConnected();
         }
-        await revokeAuthorizedConsents(tx, teamId, locked.id, now);
+        const previousConsentIds = await revokeAuthorizedConsents(tx, teamId, locked.id, now);
         await updateConnection(tx, teamId, locked.id, {
           consentRef: context.consentId,
           providerState,
@@ -246,6 +281,26 @@ export function createConnectionsService({
           expiresAt: granted.expiresAt,
           createdAt: now,
         });
+        await recordAudit(
+          tx,
+          audit,
+          {
+            teamId,
+            action: 'consent.renewed',
+            targetType: 'connection',
+            targetId: locked.id,
+            details: {
+              previousConsentIds,
+              consentId: consent.id,
+              scopes: consent.scopes,
+              expiresAt: consent.expiresAt.toISOString(),
+              // Whether the user consented again at the bank; the bank's consent id itself is left
+              // out, as for some providers (Plaid's public token) it is a credential.
+              movedToNewBankConsent: context.consentId !== locked.consentRef,
+            },
+          },
+          now,
+        );
         return toConsentView(consent);
       });
       if (context.consentId !== previous.consentId) {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { apiKeyContext } from '../../audit/record.js';
 import { BANKING_ERRORS, problemResponses, ResourceId, TeamId } from '../../http/schemas.js';
 import { Connection } from '../connections/schemas.js';
 import type { SyncService } from './service.js';
@@ -54,8 +55,9 @@ export function syncRoutes(service: SyncService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const { connectionId } = request.body;
-        if (!request.body.async) return reply.send(await service.sync(request.teamId, connectionId));
-        await service.start(request.teamId, connectionId);
+        const audit = apiKeyContext(request);
+        if (!request.body.async) return reply.send(await service.sync(request.teamId, connectionId, audit));
+        await service.start(request.teamId, connectionId, audit);
         return reply.code(202).send({ connectionId, status: 'QUEUED' as const });
       },
     );

@@ -1,3 +1,4 @@
+import { type AuditContext, recordAudit, SYSTEM_CONTEXT } from '../../audit/record.js';
 import type { Database, Transaction } from '../../db/client.js';
 import { AppError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -251,7 +252,7 @@ export function createSyncService({
     return { connection, consent };
   }
 
-  async function runSync(teamId: string, connectionId: string) {
+  async function runSync(teamId: string, connectionId: string, audit: AuditContext) {
     const now = clock();
     const { connection, consent } = await syncableConnection(teamId, connectionId, now);
     const scopes = consent.scopes as Scope[];
@@ -340,6 +341,18 @@ export function createSyncService({
       );
       const result = { ...view, sync: summary };
       await recordEvent(tx, { teamId, type: 'sync.completed', data: result }, now);
+      await recordAudit(
+        tx,
+        audit,
+        {
+          teamId,
+          action: 'connection.synced',
+          targetType: 'connection',
+          targetId: connectionId,
+          details: { status: finished.lastSyncStatus, ...summary },
+        },
+        now,
+      );
       return { result };
     });
     if ('rateLimited' in outcome) throw outcome.rateLimited;
@@ -350,7 +363,7 @@ export function createSyncService({
    * A failed sync wrote nothing; what failed is recorded on the connection, with a `sync.failed`
    * event, in a transaction of its own.
    */
-  async function recordFailure(teamId: string, connectionId: string, error: unknown) {
+  async function recordFailure(teamId: string, connectionId: string, error: unknown, audit: AuditContext) {
     if (
       !(error instanceof AppError) ||
       error.code === 'NOT_FOUND' ||
@@ -373,6 +386,19 @@ export function createSyncService({
         { teamId, type: 'sync.failed', data: { ...view, error: { code: error.code } } },
         now,
       );
+      await recordAudit(
+        tx,
+        audit,
+        {
+          teamId,
+          action: 'connection.sync_failed',
+          targetType: 'connection',
+          targetId: connectionId,
+          // The code only: a provider's message may quote what the bank answered.
+          details: { status: failure.lastSyncStatus, code: error.code },
+        },
+        now,
+      );
     });
   }
 
@@ -381,12 +407,12 @@ export function createSyncService({
    * connection; an explicit request's is not (its caller gets the error, and a request that fails
    * writes nothing).
    */
-  function serialised(teamId: string, connectionId: string, background: boolean) {
+  function serialised(teamId: string, connectionId: string, background: boolean, audit: AuditContext) {
     return inProcess.run(`${teamId}/${connectionId}`, async () => {
       try {
-        return await runSync(teamId, connectionId);
+        return await runSync(teamId, connectionId, audit);
       } catch (error) {
-        if (background) await recordFailure(teamId, connectionId, error);
+        if (background) await recordFailure(teamId, connectionId, error, audit);
         throw error;
       } finally {
         onEvents();
@@ -396,18 +422,21 @@ export function createSyncService({
 
   return {
     /** Syncs one connection; a second call for the same connection waits for the first. */
-    sync: (teamId: string, connectionId: string) => serialised(teamId, connectionId, false),
+    sync: (teamId: string, connectionId: string, audit: AuditContext) =>
+      serialised(teamId, connectionId, false, audit),
 
     /** A sync the scheduler runs: its failure is recorded on the connection and raises `sync.failed`. */
-    runInBackground: (teamId: string, connectionId: string) => serialised(teamId, connectionId, true),
+    runInBackground: (teamId: string, connectionId: string) =>
+      serialised(teamId, connectionId, true, SYSTEM_CONTEXT),
 
     /**
      * Checks the connection can sync (404, 409 as a sync would answer), then syncs it in the
      * background; the outcome shows on the connection (`lastSyncStatus`) and in webhooks.
      */
-    async start(teamId: string, connectionId: string): Promise<void> {
+    async start(teamId: string, connectionId: string, audit: AuditContext): Promise<void> {
       await syncableConnection(teamId, connectionId, clock());
-      void serialised(teamId, connectionId, true).catch(() => {});
+      // The request's key and id stay the actor of the sync it queued.
+      void serialised(teamId, connectionId, true, audit).catch(() => {});
     },
   };
 }
