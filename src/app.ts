@@ -26,8 +26,10 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
+import { registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
-import { frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
+import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
+import { registerRateLimit } from './http/rate-limit.js';
 import { Problem } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { registerIdempotency } from './idempotency/plugin.js';
@@ -79,6 +81,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    // A client must send its whole request within this (a slow-loris defence); 408 otherwise.
+    requestTimeout: config.requestTimeoutMs,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler(SHARED_SCHEMAS));
@@ -90,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  await registerBrowserPolicy(app, config.corsOrigins);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -162,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (banking) => {
       registerTeamGuard(banking, db);
+      await registerRateLimit(banking, config.rateLimit, app.log);
       const connections = createConnectionsService({
         db,
         providers,

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldError } from '../errors.js';
 
@@ -124,6 +126,29 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody, retryAfterSe
 /** For the router's own errors (bad percent-encoding, a path parameter too long), which come before any route. */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   return sendProblem(reply, toProblem(error, request.id));
+}
+
+/**
+ * Errors Node's HTTP parser meets before there is a request (a request not received within
+ * REQUEST_TIMEOUT_MS, headers over 16 KiB, bytes that are not HTTP): answered as problem+json
+ * straight on the socket, which is then closed.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? problem('REQUEST_TIMEOUT', 'The whole request was not received in time.')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? problem('HEADERS_TOO_LARGE', 'The request headers are larger than 16 KiB.')
+        : problem('MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.');
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** JSON deeper than this is refused: no API shape comes close, and PostgreSQL's jsonb has a stack limit. */

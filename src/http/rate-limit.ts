@@ -1,0 +1,43 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+
+/**
+ * Requests per API key per window, counted in memory, or in Redis when REDIS_URL is set so that
+ * every instance shares one budget per key. Answers carry the IETF draft's `RateLimit-Limit`,
+ * `RateLimit-Remaining` and `RateLimit-Reset`; a 429 adds `Retry-After`.
+ *
+ * Registered inside the authenticated scope: its hook runs after the key is verified, so a forged
+ * key id cannot spend another key's budget. If Redis is unreachable requests are let through
+ * (logged): the limit protects the service, and an outage of it must not stop every client.
+ */
+export async function registerRateLimit(
+  app: FastifyInstance,
+  settings: Config['rateLimit'],
+  log: FastifyBaseLogger,
+) {
+  const redis = settings.redisUrl ? connectRedis(settings.redisUrl, log) : undefined;
+  if (redis) app.addHook('onClose', async () => void redis.disconnect());
+  await app.register(rateLimit, {
+    max: settings.max,
+    timeWindow: settings.windowMs,
+    keyGenerator: (request) => request.apiKeyId,
+    enableDraftSpec: true,
+    ...(redis ? { redis, nameSpace: 'obk:rate:', skipOnError: true } : {}),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        'RATE_LIMITED',
+        `This API key made more than ${context.max} requests in the window; retry in ${context.after}.`,
+        { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) },
+      ),
+  });
+}
+
+function connectRedis(url: string, log: FastifyBaseLogger) {
+  // Fail fast while disconnected instead of queueing: a request must not wait on the limiter.
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  redis.on('error', (error) => log.warn({ err: error }, 'redis (rate limits) is unreachable'));
+  return redis;
+}

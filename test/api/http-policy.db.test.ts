@@ -1,0 +1,137 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type Team, type TestApp } from '../support/app.js';
+import { bearer, send } from '../support/security.js';
+
+const ALLOWED = 'https://app.example.com';
+
+const listFrom = (t: TestApp, team: Team, origin: string) =>
+  send(t, {
+    method: 'GET',
+    url: '/api/banking/connections',
+    authorization: bearer(team.apiKey),
+    query: { teamId: team.teamId },
+    headers: { origin },
+  });
+
+/** Writes raw bytes to the listening app and reads the whole answer until the socket closes. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('utf8');
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('security headers and CORS off by default', () => {
+  let t: TestApp;
+  let team: Team;
+  beforeAll(async () => {
+    t = await startTestApp();
+    team = await t.createTeam('Browser');
+  });
+  afterAll(() => t.close());
+
+  it('sends the security headers on API answers and on errors', async () => {
+    for (const response of [
+      await listFrom(t, team, ALLOWED),
+      await send(t, { method: 'GET', url: '/api/banking/connections' }),
+      await send(t, { method: 'GET', url: '/nowhere' }),
+    ]) {
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(String(response.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+      expect(String(response.headers['strict-transport-security'])).toContain('max-age=');
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('sends no CORS header to any origin, so no other site can read the API from a browser', async () => {
+    const response = await listFrom(t, team, ALLOWED);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await send(t, {
+      method: 'OPTIONS' as 'GET',
+      url: '/api/banking/connections',
+      headers: { origin: ALLOWED, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers bytes that are not HTTP with a 400 problem+json and closes the socket', async () => {
+    const port = await listen(t);
+    const answer = await rawExchange(port, 'THIS IS NOT HTTP\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('Content-Type: application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    });
+  });
+
+  it('answers headers over 16 KiB with a 431 problem+json', async () => {
+    const port = await listen(t);
+    const answer = await rawExchange(
+      port,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      code: 'HEADERS_TOO_LARGE',
+    });
+  });
+
+  it('gives a client REQUEST_TIMEOUT_MS to send its whole request', () => {
+    expect(t.app.server.requestTimeout).toBe(120_000);
+  });
+});
+
+describe('CORS with an allow-list', () => {
+  let t: TestApp;
+  let team: Team;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { CORS_ORIGINS: `${ALLOWED}, https://other.example.com` } });
+    team = await t.createTeam('Browser');
+  });
+  afterAll(() => t.close());
+
+  it('lets a listed origin read answers and the paging, rate-limit and idempotency headers', async () => {
+    const response = await listFrom(t, team, ALLOWED);
+    expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
+    const exposed = String(response.headers['access-control-expose-headers']);
+    for (const header of ['link', 'retry-after', 'ratelimit-remaining', 'idempotent-replayed']) {
+      expect(exposed).toContain(header);
+    }
+  });
+
+  it('answers a preflight from a listed origin, allowing the Idempotency-Key header', async () => {
+    const preflight = await send(t, {
+      method: 'OPTIONS' as 'GET',
+      url: '/api/banking/connect',
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, idempotency-key',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(String(preflight.headers['access-control-allow-headers'])).toContain('idempotency-key');
+  });
+
+  it('gives an unlisted origin no CORS header', async () => {
+    const response = await listFrom(t, team, 'https://evil.example.net');
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+async function listen(t: TestApp): Promise<number> {
+  if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('not listening');
+  return address.port;
+}
