@@ -66,3 +66,60 @@ describe('input the database could not store', () => {
     expect(response.statusCode).toBe(201);
   });
 });
+
+describe('limits on what a client may store', () => {
+  let t: TestApp;
+  let team: Team;
+  beforeAll(async () => {
+    t = await startTestApp();
+    team = await t.createTeam();
+  });
+  afterAll(() => t.close());
+
+  const connect = (fields: Record<string, unknown>) =>
+    t.as(team).post('/api/banking/connect', {
+      teamId: team.teamId,
+      provider: 'sandbox',
+      providerId: 'sandbox-gb',
+      consentId: `limits-${Math.random().toString(36).slice(2)}`,
+      ...fields,
+    });
+
+  const nested = (levels: number): unknown => (levels === 0 ? 'leaf' : { next: nested(levels - 1) });
+
+  it.each([
+    [
+      '51 keys',
+      { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) },
+      '/metadata',
+    ],
+    ['a key of 65 characters', { metadata: { ['k'.repeat(65)]: 1 } }, '/metadata'],
+    ['6 levels of nesting', { metadata: nested(6) }, '/metadata'],
+    ['17 KiB of JSON', { metadata: { notes: 'x'.repeat(17 * 1024) } }, '/metadata'],
+    ['a consentId of 257 characters', { consentId: 'c'.repeat(257) }, '/consentId'],
+    ['a providerId of 129 characters', { providerId: 'p'.repeat(129) }, '/providerId'],
+    ['a provider of 65 characters', { provider: 'p'.repeat(65) }, '/provider'],
+  ])(
+    'refuses metadata or ids over their limits (%s) with a 400 naming the field, writing nothing',
+    async (_, fields, path) => {
+      const response = await connect(fields);
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(
+        response.json().errors.map((e: { path: string }) => e.path.split('/').slice(0, 2).join('/')),
+      ).toContain(path);
+      const list = await t.as(team).get('/api/banking/connections', { teamId: team.teamId });
+      expect(list.json()).toEqual([]);
+    },
+  );
+
+  it('keeps metadata at its limits: 50 keys, 5 levels, just under 16 KiB', async () => {
+    const atLimit = {
+      ...Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, i])),
+      deep: nested(4),
+      notes: 'x'.repeat(15 * 1024),
+    };
+    const response = await connect({ metadata: atLimit });
+    expect(response.statusCode, response.body).toBe(201);
+  });
+});

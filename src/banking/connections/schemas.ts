@@ -60,7 +60,14 @@ export const ConnectBody = Type.Object({
     maxLength: 256,
     description: 'The consent the user gave at the bank.',
   }),
-  metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  metadata: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      maxProperties: 50,
+      propertyNames: { minLength: 1, maxLength: 64 },
+      description:
+        'Your own annotations: at most 50 keys of up to 64 characters, 5 levels deep and 16 KiB as JSON.',
+    }),
+  ),
 });
 
 export const DisconnectBody = Type.Object({ teamId: TeamId, connectionId: ResourceId });

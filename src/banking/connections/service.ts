@@ -7,6 +7,7 @@ import type { Clock, ConsentContext, Scope } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import type { SecretBox } from '../../secrets.js';
 import { recordEvent } from '../../webhooks/outbox.js';
+import { checkMetadata } from './metadata.js';
 import { openProviderState, sealProviderState } from './provider-state.js';
 import {
   type ConnectionRow,
@@ -106,6 +107,7 @@ export function createConnectionsService({
     async connect(teamId: string, input: ConnectInput, audit: AuditContext): Promise<ConnectionView> {
       const provider = providers.get(input.provider);
       const metadata = input.metadata ?? {};
+      checkMetadata(metadata);
       provider.validateConnect({ providerId: input.providerId, metadata });
       const ref = { teamId, provider: provider.name, consentRef: input.consentId };
       // Checked before asking the bank, and again by the unique claim below against races.

@@ -1,0 +1,30 @@
+import { type FieldError, invalidInput } from '../../errors.js';
+
+/**
+ * Connection metadata is the client's own small annotation (and the sandbox's options), stored
+ * as jsonb and returned with every connection: bounded so one team cannot bloat every list.
+ * Key count and key length are in the route schema; depth and total size are checked here.
+ */
+export const METADATA_MAX_DEPTH = 5;
+export const METADATA_MAX_BYTES = 16 * 1024;
+
+export function checkMetadata(metadata: Record<string, unknown>): void {
+  const errors: FieldError[] = [];
+  if (depthOf(metadata) > METADATA_MAX_DEPTH) {
+    errors.push({ path: '/metadata', message: `must not nest deeper than ${METADATA_MAX_DEPTH} levels` });
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
+    errors.push({
+      path: '/metadata',
+      message: `must not be larger than ${METADATA_MAX_BYTES} bytes as JSON`,
+    });
+  }
+  if (errors.length > 0) throw invalidInput(errors);
+}
+
+/** Levels of objects and arrays; the global guard has already bounded the nesting, so recursion is safe. */
+function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const children = Object.values(value);
+  return 1 + (children.length === 0 ? 0 : Math.max(...children.map(depthOf)));
+}
