@@ -55,6 +55,24 @@ describe('Idempotency-Key on POST requests', () => {
     expect(connected).toHaveLength(1);
   });
 
+  it('records one audit event for a request and its replays: a replay changes nothing', async () => {
+    const key = freshKey();
+    const body = connectBody(team);
+    const first = await connect(key, body);
+    await connect(key, body);
+    await connect(key, body);
+    const audit = await send(t, {
+      method: 'GET',
+      url: `/api/admin/teams/${team.teamId}/audit`,
+      authorization: bearer(ADMIN_TOKEN),
+      query: { targetId: first.json().id },
+    });
+    expect(audit.statusCode).toBe(200);
+    expect(audit.json().data.map((event: { action: string }) => event.action)).toEqual([
+      'connection.created',
+    ]);
+  });
+
   it('treats the same body in another key order as the same request', async () => {
     const key = freshKey();
     const body = connectBody(team);
