@@ -21,7 +21,7 @@ const EnvSchema = Type.Object({
   SYNC_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 120_000 }),
-  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 6000 }),
   RATE_LIMIT_WINDOW: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '1m' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
