@@ -1,12 +1,14 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 export const MAX_URL_LENGTH = 2048;
 
 /**
  * Where a team may point a webhook endpoint: `https://` anywhere, or plain `http://` only to
  * this machine (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests; no user name
- * or password in the URL, no fragment. Deliveries never follow redirects, so an endpoint cannot
- * bounce them somewhere else. Returns why a URL is refused, or null when it is accepted.
+ * or password in the URL, no fragment, and no address literal of a private network (a team must
+ * not aim deliveries at the deployment's internal services or a cloud metadata endpoint).
+ * Deliveries never follow redirects, so an endpoint cannot bounce them somewhere else. Returns
+ * why a URL is refused, or null when it is accepted.
  */
 export function webhookUrlProblem(text: string): string | null {
   if (text.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
@@ -23,7 +25,38 @@ export function webhookUrlProblem(text: string): string | null {
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     return 'must be https:// (plain http:// is allowed only to localhost, 127.0.0.0/8 or [::1])';
   }
+  if (isPrivateAddress(url.hostname)) return 'must not be an address of a private or link-local network';
   return null;
+}
+
+const PRIVATE_NETWORKS = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
+}
+
+/**
+ * An IP literal of a private, shared, link-local or unspecified network (not loopback). The
+ * IPv4 rules also match IPv4-mapped IPv6 literals (`[::ffff:10.0.0.1]`).
+ */
+export function isPrivateAddress(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(host);
+  if (family === 0) return false;
+  return PRIVATE_NETWORKS.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** `localhost`, an IPv4 address in 127.0.0.0/8, or `::1` (as URL hostnames spell them). */

@@ -13,6 +13,23 @@ describe('webhook endpoint URLs', () => {
     }
   });
 
+  it('refuses address literals of private, link-local and unspecified networks', () => {
+    for (const url of [
+      'https://10.0.0.5/hook',
+      'https://172.16.3.4/hook',
+      'https://192.168.1.1/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://100.64.0.1/hook',
+      'https://0.0.0.0/hook',
+      'https://[fd00::1]/hook',
+      'https://[fe80::1]/hook',
+      'https://[::ffff:10.0.0.1]/hook',
+      'https://[::]/hook',
+    ]) {
+      expect(webhookUrlProblem(url), url).toMatch(/private or link-local/);
+    }
+  });
+
   it('accepts plain http only to loopback', () => {
     for (const url of [
       'http://127.0.0.1:8080/hook',
