@@ -354,6 +354,10 @@ const contentType = fc.oneof(
     arbitrary: fc.constantFrom(
       undefined,
       'application/json; charset=utf-8',
+      'application/json; charset=utf-16',
+      'APPLICATION/JSON',
+      'application/json;',
+      'application/json ; x="y"',
       'text/plain',
       'application/x-www-form-urlencoded',
       'multipart/form-data; boundary=x',
