@@ -31,6 +31,8 @@ export interface DatabaseOptions {
   /** Where PGlite keeps its files; `memory://` for a throw-away database. */
   dataDir: string;
   poolSize?: number;
+  /** Called with every statement sent (tests count the queries a request makes). */
+  logQuery?: ((statement: string, params: unknown[]) => void) | undefined;
 }
 
 /** The project's `drizzle/` folder, found upwards from here (this file runs from src/ or dist/src/). */
@@ -47,15 +49,18 @@ function findMigrationsFolder(): string {
 const migrationsFolder = findMigrationsFolder();
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
-  return openPglite(options.dataDir);
+  const logger = options.logQuery ? { logQuery: options.logQuery } : undefined;
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, logger);
+  return openPglite(options.dataDir, logger);
 }
 
-function openPostgres(connectionString: string, max: number): DatabaseHandle {
+type QueryLogger = { logQuery(statement: string, params: unknown[]): void } | undefined;
+
+function openPostgres(connectionString: string, max: number, logger: QueryLogger): DatabaseHandle {
   const pool = new pg.Pool({ connectionString, max });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = drizzleNodePg(pool, { schema }) as unknown as Database;
+  const db = drizzleNodePg(pool, { schema, ...(logger ? { logger } : {}) }) as unknown as Database;
   return {
     db,
     engine: 'postgres',
@@ -89,9 +94,9 @@ async function withMigrationLock(connectionString: string, migrate: () => Promis
   }
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, logger: QueryLogger): Promise<DatabaseHandle> {
   const client = await PGlite.create(dataDir);
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  const db = drizzlePglite(client, { schema, ...(logger ? { logger } : {}) }) as unknown as Database;
   return {
     db,
     engine: 'pglite',

@@ -33,10 +33,16 @@ function toAccountView(row: AccountWithConnectionRow): AccountView {
 export function createAccountsService(db: Database) {
   return {
     async list(teamId: string, connectionId?: string): Promise<AccountView[]> {
-      if (connectionId !== undefined && !(await connectionExists(db, teamId, connectionId))) {
+      const rows = await listAccountRows(db, teamId, connectionId);
+      // An account listed proves its connection is the team's: the id is looked up only when none is.
+      if (
+        rows.length === 0 &&
+        connectionId !== undefined &&
+        !(await connectionExists(db, teamId, connectionId))
+      ) {
         throw notFound('Connection');
       }
-      return (await listAccountRows(db, teamId, connectionId)).map(toAccountView);
+      return rows.map(toAccountView);
     },
 
     async details(teamId: string, accountId: string): Promise<AccountDetailsView> {

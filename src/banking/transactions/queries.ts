@@ -17,10 +17,12 @@ export interface TransactionFilter {
 
 /**
  * One page of transactions, newest first, with their account and connection, in one query.
- * Served by the (team_id, [account_id | connection_id,] transaction_date desc, id desc) indexes;
- * the cursor is a row comparison on the same key, so no OFFSET is ever used.
+ * Served by the (team_id, [account_id | connection_id | category | account_id, category,]
+ * transaction_date desc, id desc) indexes; the cursor is a row comparison on the same key, so no
+ * OFFSET is ever used and rows added since a page was served never move the next one.
+ * Unexecuted, so that the bench runs the very statement (`toSQL()`) through the driver.
  */
-export async function listTransactionRows(db: Queryable, filter: TransactionFilter, limit: number) {
+export function transactionPageQuery(db: Queryable, filter: TransactionFilter, limit: number) {
   const conditions: (SQL | undefined)[] = [
     eq(transactions.teamId, filter.teamId),
     filter.accountId ? eq(transactions.accountId, filter.accountId) : undefined,
@@ -65,4 +67,9 @@ export async function listTransactionRows(db: Queryable, filter: TransactionFilt
     .where(and(...conditions))
     .orderBy(desc(transactions.transactionDate), desc(transactions.id))
     .limit(limit);
+}
+
+/** The rows of `transactionPageQuery`. */
+export async function listTransactionRows(db: Queryable, filter: TransactionFilter, limit: number) {
+  return transactionPageQuery(db, filter, limit);
 }

@@ -33,13 +33,16 @@ export function createTransactionsService(db: Database) {
         errors.push({ path: '/cursor', message: 'is not a valid cursor' });
       if (errors.length > 0) throw invalidInput(errors);
 
-      if (input.accountId && !(await accountExists(db, teamId, input.accountId))) throw notFound('Account');
-      if (input.connectionId && !(await connectionExists(db, teamId, input.connectionId))) {
-        throw notFound('Connection');
-      }
-
       const limit = input.limit ?? DEFAULT_LIMIT;
       const rows = await listTransactionRows(db, { ...input, teamId, from, to, after }, limit + 1);
+      // A row served proves its account and connection are the team's (the query joins both),
+      // so the ids of the filters are looked up only when nothing matched: one query per page.
+      if (rows.length === 0) {
+        if (input.accountId && !(await accountExists(db, teamId, input.accountId))) throw notFound('Account');
+        if (input.connectionId && !(await connectionExists(db, teamId, input.connectionId))) {
+          throw notFound('Connection');
+        }
+      }
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
