@@ -26,7 +26,12 @@ const ADMIN_TOKEN = 'crash-test-admin-token';
  * transactions are young enough to change (book, or appear) while the test runs.
  */
 const SIZE = { accounts: 10, transactionsPerAccount: 3_000, days: 3_650 };
-/** How long the sync after the restart may take at most: it must not wait for a dead lock. */
+const SYNC_KEY = 'crash-sync-1';
+
+/**
+ * How long the sync after the restart may take at most: it must not wait for a dead lock (the
+ * dead request's Idempotency-Key is free within 20 s).
+ */
 const SYNC_BOUND_MS = 45_000;
 
 type Json = Record<string, unknown>;
@@ -181,10 +186,10 @@ describe('kill -9 during a large sync', () => {
     expect(teamAnswer.status).toBe(201);
     const team = (await teamAnswer.json()) as { teamId: string; apiKey: string };
     const auth = { ...json, authorization: `Bearer ${team.apiKey}` };
-    const post = (path: string, body: Json, signal?: AbortSignal) =>
+    const post = (path: string, body: Json, signal?: AbortSignal, idempotencyKey?: string) =>
       fetch(`${base}${path}`, {
         method: 'POST',
-        headers: auth,
+        headers: idempotencyKey ? { ...auth, 'idempotency-key': idempotencyKey } : auth,
         body: JSON.stringify({ teamId: team.teamId, ...body }),
         ...(signal ? { signal } : {}),
       });
@@ -203,8 +208,8 @@ describe('kill -9 during a large sync', () => {
       expect(response.status).toBe(201);
       return (await response.json()) as { id: string; createdAt: string };
     };
-    const sync = async (connectionId: string, signal?: AbortSignal) => {
-      const response = await post('/api/banking/sync', { connectionId }, signal);
+    const sync = async (connectionId: string, signal?: AbortSignal, idempotencyKey?: string) => {
+      const response = await post('/api/banking/sync', { connectionId }, signal, idempotencyKey);
       const body = await response.text();
       expect(response.status, body.slice(0, 500)).toBe(200);
       return JSON.parse(body) as SyncAnswer;
@@ -235,7 +240,8 @@ describe('kill -9 during a large sync', () => {
 
     const victim = await connect('crash-victim');
     let settled = false;
-    const inFlight = post('/api/banking/sync', { connectionId: victim.id }).then(
+    // Sent with an Idempotency-Key, retried below with the same key as a client would.
+    const inFlight = post('/api/banking/sync', { connectionId: victim.id }, undefined, SYNC_KEY).then(
       (response) => {
         settled = true;
         return response.status;
@@ -280,9 +286,10 @@ describe('kill -9 during a large sync', () => {
     ).filter((connection) => connection.id === victim.id);
     expect(victimView).toMatchObject({ lastSyncedAt: null, lastSyncStatus: null });
 
-    // The row lock died with the process: the sync runs at once (bounded), and is exact.
+    // The row lock died with the process, and the dead request's hold on its Idempotency-Key
+    // runs out: the retry with the same key runs (bounded), and is exact.
     const resumedAt = Date.now();
-    const resumed = await sync(victim.id, AbortSignal.timeout(SYNC_BOUND_MS));
+    const resumed = await sync(victim.id, AbortSignal.timeout(SYNC_BOUND_MS), SYNC_KEY);
     expect(Date.now() - resumedAt).toBeLessThan(SYNC_BOUND_MS);
     const connectedAt = new Date(victim.createdAt);
     const expected = await sandboxHoldings('crash-victim', connectedAt, new Date(resumed.lastSyncedAt));

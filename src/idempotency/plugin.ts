@@ -11,6 +11,7 @@ import {
   claimKey,
   completeKey,
   deleteIfExpired,
+  extendLock,
   findKey,
   purgeExpiredKeys,
   releaseKey,
@@ -28,8 +29,14 @@ import {
  */
 
 const KEY_TTL_MS = 24 * 3_600_000;
-/** An IN_PROGRESS key older than this belongs to a request whose process died. */
-const LOCK_MS = 10 * 60_000;
+/**
+ * A running request holds its key for LOCK_MS and renews it every HEARTBEAT_MS, so the key of a
+ * request whose process died (kill -9, a lost host) is free again within LOCK_MS.
+ */
+const LOCK_MS = 20_000;
+const HEARTBEAT_MS = 5_000;
+/** No request runs this long; a heartbeat left running by a request that never answered stops. */
+const MAX_HOLD_MS = 60 * 60_000;
 /** How long a duplicate request waits for the first before answering 409. */
 const WAIT_MS = 30_000;
 const POLL_MS = 50;
@@ -51,10 +58,14 @@ interface KeyRef {
   key: string;
 }
 
+interface HeldKey extends KeyRef {
+  heartbeat: NodeJS.Timeout;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The Idempotency-Key this request holds while it runs. */
-    idempotencyKey: KeyRef | null;
+    idempotencyKey: HeldKey | null;
   }
   interface FastifyContextConfig {
     /** The response carries a credential shown once (an API key, a signing secret). */
@@ -91,7 +102,7 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
     const ref = { scope: request.teamId || ADMIN_SCOPE, key };
     const stored = await acquire(ref, requestFingerprint(request.method, request.url, request.body));
     if (stored === 'claimed') {
-      request.idempotencyKey = ref;
+      request.idempotencyKey = { ...ref, heartbeat: holdKey(ref, request.log) };
       return;
     }
     return replay(request, reply, stored);
@@ -101,6 +112,7 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
     const ref = request.idempotencyKey;
     if (!ref) return payload;
     request.idempotencyKey = null;
+    clearInterval(ref.heartbeat);
     try {
       if (reply.statusCode >= 200 && reply.statusCode < 300) {
         await completeKey(db, ref, {
@@ -111,7 +123,7 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
         await releaseKey(db, ref);
       }
     } catch (error) {
-      // The response still goes out; the key stays locked until LOCK_MS and then runs again.
+      // The response still goes out; the key's lock runs out and a retry runs the request again.
       request.log.error({ err: error }, 'the idempotency key could not be updated');
     }
     return payload;
@@ -165,6 +177,17 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
       }
       await sleep(POLL_MS);
     }
+  }
+
+  function holdKey(ref: KeyRef, log: FastifyBaseLogger): NodeJS.Timeout {
+    const startedAt = performance.now();
+    const heartbeat = setInterval(() => {
+      if (performance.now() - startedAt > MAX_HOLD_MS) return clearInterval(heartbeat);
+      extendLock(db, ref, new Date(clock().getTime() + LOCK_MS)).catch((error) =>
+        log.warn({ err: error }, 'the idempotency key lock was not renewed'),
+      );
+    }, HEARTBEAT_MS).unref();
+    return heartbeat;
   }
 
   function keptBody(payload: unknown, shownOnce: boolean): string | null {

@@ -47,6 +47,20 @@ export async function takeOverDeadKey(db: Queryable, ref: KeyRef, now: Date, loc
   return taken.length === 1;
 }
 
+/** Renews the lock of a key whose request is still running. */
+export async function extendLock(db: Queryable, ref: KeyRef, lockedUntil: Date) {
+  await db
+    .update(idempotencyKeys)
+    .set({ lockedUntil })
+    .where(
+      and(
+        eq(idempotencyKeys.scope, ref.scope),
+        eq(idempotencyKeys.key, ref.key),
+        eq(idempotencyKeys.status, 'IN_PROGRESS'),
+      ),
+    );
+}
+
 export async function completeKey(
   db: Queryable,
   ref: KeyRef,
