@@ -14,6 +14,13 @@ export function utcMidnight(value: string): Date | null {
 export const isDateOnly = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
 
 /**
+ * The instants a request may name: years 0001 to 9999. An offset can carry `9999-12-31T23:00-14:00`
+ * into year 10000, which JavaScript writes `+010000-...` and PostgreSQL cannot read (a 500).
+ */
+export const EARLIEST_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
  * An instant from a value that passed the `DateOrDateTime` pattern: a date is its UTC midnight,
  * a date-time without an offset is UTC. `path` names the field in the error.
  */
@@ -24,5 +31,9 @@ export function parseInstant(value: string, path: string): Date | FieldError {
   if (isDateOnly(value)) return midnight;
   const withOffset = value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const at = new Date(/([Zz]|[+-]\d{2}:\d{2})$/.test(withOffset) ? withOffset : `${withOffset}Z`);
-  return Number.isNaN(at.getTime()) ? invalid : at;
+  if (Number.isNaN(at.getTime())) return invalid;
+  if (at.getTime() < EARLIEST_MS || at.getTime() > LATEST_MS) {
+    return { path, message: 'must be between the years 0001 and 9999 (UTC)' };
+  }
+  return at;
 }

@@ -1,5 +1,5 @@
 import type { FieldError } from '../../errors.js';
-import { isDateOnly, parseInstant } from '../../http/dates.js';
+import { isDateOnly, LATEST_MS, parseInstant } from '../../http/dates.js';
 
 const DAY_MS = 86_400_000;
 
@@ -13,7 +13,10 @@ export interface Bound {
 export function parseBound(value: string, edge: 'from' | 'to'): Bound | FieldError {
   const at = parseInstant(value, `/${edge}`);
   if (!(at instanceof Date)) return at;
-  return edge === 'to' && isDateOnly(value)
-    ? { at: new Date(at.getTime() + DAY_MS), exclusive: true }
-    : { at, exclusive: false };
+  if (!(edge === 'to' && isDateOnly(value))) return { at, exclusive: false };
+  // The day after 9999-12-31 is past what the database reads: its last instant is included instead.
+  const next = at.getTime() + DAY_MS;
+  return next > LATEST_MS
+    ? { at: new Date(LATEST_MS), exclusive: false }
+    : { at: new Date(next), exclusive: true };
 }

@@ -28,4 +28,21 @@ describe('from/to bounds', () => {
   it.each(['2026-02-30', '2026-13-01', '2026-11-01T25:00'])('rejects the impossible date %s', (value) => {
     expect(parseBound(value, 'from')).toEqual({ path: '/from', message: 'is not a real date or date-time' });
   });
+
+  it.each(['9999-12-31T23:59:59-14:00', '9999-12-31T23:00:00.999-01:00'])(
+    'rejects %s, an instant outside the years 0001 to 9999 that the database cannot read',
+    (value) => {
+      expect(parseBound(value, 'to')).toEqual({
+        path: '/to',
+        message: 'must be between the years 0001 and 9999 (UTC)',
+      });
+    },
+  );
+
+  it('ends a `to` of 9999-12-31 at the last instant of that day rather than in year 10000', () => {
+    expect(parseBound('9999-12-31', 'to')).toEqual({
+      at: new Date('9999-12-31T23:59:59.999Z'),
+      exclusive: false,
+    });
+  });
 });
