@@ -9,6 +9,8 @@ export function formatMeasure(measure: Measure): string {
   switch (unit) {
     case 'rows/s':
       return `${integer.format(value)} rows/s`;
+    case 'req/s':
+      return `${integer.format(value)} req/s`;
     case 'rows':
       return `${integer.format(value)} rows`;
     case 'MB':

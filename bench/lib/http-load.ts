@@ -1,0 +1,184 @@
+/**
+ * What the read scenarios share: the service as `npm start` runs it (a child process of `src/`
+ * compiled to JavaScript, on the bench database), a bare `node:http` server of the same bytes,
+ * sequential latency samples over HTTP and through the driver, and throughput at a fixed
+ * concurrency with autocannon (HTTP) or a pool of the same size (driver).
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { BareHttpInput } from './bare-http.js';
+import type { Statement } from './capture.js';
+import { compiledPath } from './compile.js';
+
+export const CONCURRENCY = 20;
+
+export interface RunningServer {
+  origin: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * `node dist/src/server.js` as `npm start` runs it, against `databaseUrl`. Logs at `warn` (no
+ * line per request), no background sync, a rate limit no run reaches, and a pool of
+ * `CONCURRENCY` connections like the driver baseline's.
+ */
+export async function startService(databaseUrl: string): Promise<RunningServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [await compiledPath('src/server.ts')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: String(CONCURRENCY),
+      LOG_LEVEL: 'warn',
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SCHEDULER_ENABLED: 'false',
+      RATE_LIMIT_MAX: '10000000',
+    },
+    stdio: ['ignore', 2, 2],
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
+    const ready = await get(`${origin}/healthz`, {}).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error('the service did not answer /healthz within 60 s');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { origin, stop: () => stopChild(child) };
+}
+
+/** A child process answering every request with `body` and `headers` (see `bare-http.ts`). */
+export async function startBareHttp(body: Buffer, headers: Record<string, string>): Promise<RunningServer> {
+  const input: BareHttpInput = { bodyBase64: body.toString('base64'), headers };
+  const child = fork(await compiledPath('bench/lib/bare-http.ts'), [JSON.stringify(input)], {
+    execArgv: [],
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`the bare HTTP server exited with code ${code}`)));
+  });
+  return { origin: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One kept-alive connection, as a client making one request after another would use. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+export function get(url: string, headers: Record<string, string>): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+}
+
+/** The headers of an answer worth replaying byte for byte (not those of the connection). */
+export function replayableHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const skip = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !skip.has(name)) kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
+export async function timeMs(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+/** The nearest-rank percentile (0 < p <= 1) of `samples`. */
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** Runs `statements` one after the other on `client`, as the service runs them for a request. */
+export async function runStatements(client: pg.ClientBase | pg.Pool, statements: Statement[]) {
+  let rows = 0;
+  for (const statement of statements) {
+    // drizzle reads selected rows as arrays too.
+    const result = await client.query({ text: statement.text, values: statement.values, rowMode: 'array' });
+    rows = result.rowCount ?? 0;
+  }
+  return rows;
+}
+
+/** Requests per second over HTTP: autocannon, `CONCURRENCY` kept-alive connections, for `seconds`. */
+export async function httpThroughput(url: string, headers: Record<string, string>, seconds: number) {
+  const result = await autocannon({ url, headers, connections: CONCURRENCY, duration: seconds });
+  const failed = result.errors + result.timeouts + result.non2xx;
+  if (failed > 0) throw new Error(`${url}: ${failed} of ${result.requests.total} requests failed`);
+  return result.requests.total / result.duration;
+}
+
+/** Statements per second through the driver: a pool of `CONCURRENCY`, each client in a loop, for `seconds`. */
+export async function driverThroughput(databaseUrl: string, statements: Statement[], seconds: number) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
+  try {
+    // Connected before the clock starts, as the service's pool is by the time it is measured.
+    const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => pool.connect()));
+    let done = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (performance.now() < end) {
+          await runStatements(client, statements);
+          done++;
+        }
+        client.release();
+      }),
+    );
+    return done / ((performance.now() - start) / 1000);
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Read latency as the table grows: the first page (500 rows) of `GET /api/banking/transactions`,
+ * unfiltered and with each filter, over HTTP from the service (`npm start`, a child process)
+ * against the very statement the service runs, sent through `pg` (the database's own time plus
+ * the driver's); then the account details at the largest size. The history grows from 10,000
+ * rows by COPY of older rows, with the same newest rows, so a flat figure means the page costs
+ * the same whatever lies behind it.
+ *
+ * With `BENCH_EXPLAIN=<file>`, the `EXPLAIN (ANALYZE, BUFFERS)` of every statement measured is
+ * written to that file at the largest size.
+ */
+import { writeFile } from 'node:fs/promises';
+import type pg from 'pg';
+import { createAccountsService } from '../../src/banking/accounts/service.js';
+import type { ListTransactionsInput } from '../../src/banking/transactions/schemas.js';
+import { createTransactionsService } from '../../src/banking/transactions/service.js';
+import { captureStatements, type Statement } from '../lib/capture.js';
+import { connectClient } from '../lib/database.js';
+import { count } from '../lib/format.js';
+import { get, percentile, runStatements, startService, timeMs } from '../lib/http-load.js';
+import { createReadTeam, growHistory, type ReadTeam, STEP_MS } from '../lib/read-data.js';
+import { type ReadVariant, readVariants } from '../lib/read-variants.js';
+import type { Row, Scenario } from '../lib/types.js';
+
+const SIZES = { quick: [10_000, 100_000], full: [10_000, 100_000, 1_000_000] };
+const SAMPLES = { quick: 60, full: 200 };
+const WARM_UP = 10;
+const PAGE = 500;
+const RATIO_TARGET = 1.5;
+const FLAT_TARGET = 1.5;
+const DETAILS_TARGET_MS = 20;
+
+interface Latency {
+  http: number[];
+  driver: number[];
+  /** Rows of the first answer over HTTP, and of the first run of the statement. */
+  httpRows: number;
+  driverRows: number;
+}
+
+const p50 = (samples: number[]) => percentile(samples, 0.5);
+const p99 = (samples: number[]) => percentile(samples, 0.99);
+const ms = (value: number) => ({ value, unit: 'ms' }) as const;
+
+/**
+ * `samples` requests over HTTP and as many runs of `statements` through `client`, alternating so
+ * that the rest of the machine weighs on both alike; each side checks the other's row count.
+ */
+async function measure(
+  samples: number,
+  request: () => Promise<number>,
+  client: pg.Client,
+  statements: Statement[],
+): Promise<Latency> {
+  const latency: Latency = {
+    http: [],
+    driver: [],
+    httpRows: await request(),
+    driverRows: await runStatements(client, statements),
+  };
+  for (let i = 0; i < WARM_UP; i++) {
+    await request();
+    await runStatements(client, statements);
+  }
+  for (let i = 0; i < samples; i++) {
+    latency.http.push(await timeMs(request));
+    latency.driver.push(await timeMs(() => runStatements(client, statements)));
+  }
+  return latency;
+}
+
+export const readLatency: Scenario = {
+  name: 'read-latency',
+  async run({ full, database, log }) {
+    const sizes = full ? SIZES.full : SIZES.quick;
+    const samples = full ? SAMPLES.full : SAMPLES.quick;
+    const largest = sizes.at(-1) as number;
+    const team: ReadTeam = await createReadTeam(database.handle.db, new Date());
+    const variants = readVariants(team);
+    const client = await connectClient(database.url);
+    const service = await startService(database.url);
+    const authorization = `Bearer ${team.apiKey}`;
+    const firstPage = (variant: ReadVariant) => {
+      const query = new URLSearchParams({ teamId: team.teamId, ...variant.query });
+      return async () => {
+        const answer = await get(`${service.origin}/api/banking/transactions?${query}`, { authorization });
+        if (answer.status !== 200) throw new Error(`${variant.name}: ${answer.status} ${answer.body}`);
+        return (JSON.parse(answer.body.toString('utf8')) as unknown[]).length;
+      };
+    };
+    const statementsOf = (variant: ReadVariant) =>
+      captureStatements(database.url, (db) =>
+        createTransactionsService(db).list(team.teamId, {
+          teamId: team.teamId,
+          ...variant.query,
+        } as ListTransactionsInput),
+      );
+
+    const bySize = new Map<number, Map<string, Latency>>();
+    const explained: string[] = [];
+    let details: Latency | undefined;
+    try {
+      for (const size of sizes) {
+        log(`read-latency: loading ${count(size)} transactions by COPY`);
+        await growHistory(client, team, size);
+        const results = new Map<string, Latency>();
+        for (const variant of variants) {
+          const statements = await statementsOf(variant);
+          if (statements.length !== 1) throw new Error(`${variant.name}: ${statements.length} statements`);
+          const result = await measure(samples, firstPage(variant), client, statements);
+          const { httpRows, driverRows } = result;
+          if (httpRows !== Math.min(PAGE, driverRows)) {
+            throw new Error(
+              `${variant.name}: HTTP served ${httpRows} rows, the statement found ${driverRows}`,
+            );
+          }
+          results.set(variant.name, result);
+          log(
+            `read-latency: ${count(size)} rows, ${variant.name}: ${httpRows} rows, p50 ` +
+              `${p50(result.http).toFixed(2)} ms over HTTP, ${p50(result.driver).toFixed(2)} ms through pg`,
+          );
+          if (size === largest && process.env.BENCH_EXPLAIN) {
+            explained.push(
+              await explain(client, `GET /api/banking/transactions, ${variant.name}`, statements),
+            );
+          }
+        }
+        bySize.set(size, results);
+      }
+
+      const accountId = team.accountIds[0] as string;
+      const detailStatements = await captureStatements(database.url, (db) =>
+        createAccountsService(db).details(team.teamId, accountId),
+      );
+      const detailsUrl = `${service.origin}/api/banking/accounts/${accountId}?teamId=${team.teamId}`;
+      details = await measure(
+        samples,
+        async () => {
+          const answer = await get(detailsUrl, { authorization });
+          const body = JSON.parse(answer.body.toString('utf8')) as { transactionCount: number };
+          if (answer.status !== 200 || body.transactionCount !== largest / team.accountIds.length) {
+            throw new Error(
+              `account details: ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}`,
+            );
+          }
+          return 1;
+        },
+        client,
+        detailStatements,
+      );
+      if (process.env.BENCH_EXPLAIN) {
+        explained.push(await explain(client, 'GET /api/banking/accounts/:id', detailStatements));
+        const listStatements = await captureStatements(database.url, (db) =>
+          createAccountsService(db).list(team.teamId),
+        );
+        explained.push(await explain(client, 'GET /api/banking/accounts', listStatements));
+        const cursorStatements = await captureStatements(database.url, async (db) => {
+          const page = await createTransactionsService(db).list(team.teamId, { teamId: team.teamId });
+          if (!page.nextCursor) throw new Error('no second page');
+          return createTransactionsService(db).list(team.teamId, {
+            teamId: team.teamId,
+            cursor: page.nextCursor,
+          });
+        });
+        explained.push(
+          await explain(
+            client,
+            'GET /api/banking/transactions, the page after a cursor',
+            cursorStatements.slice(1),
+          ),
+        );
+        await writeFile(
+          process.env.BENCH_EXPLAIN,
+          `# EXPLAIN (ANALYZE, BUFFERS) at ${count(largest)} rows\n\n${explained.join('\n')}`,
+        );
+        log(`read-latency: plans written to ${process.env.BENCH_EXPLAIN}`);
+      }
+    } finally {
+      await service.stop();
+      await client.end();
+    }
+
+    const latencyAt = (size: number, variant: ReadVariant) => {
+      const result = bySize.get(size)?.get(variant.name);
+      if (!result) throw new Error(`no figure for ${variant.name} at ${size} rows`);
+      return result;
+    };
+    const rows: Row[] = [];
+    for (const variant of variants) {
+      const result = latencyAt(largest, variant);
+      const ratio = p50(result.http) / p50(result.driver);
+      rows.push(
+        {
+          figure: `first page at ${count(largest)} rows, ${variant.name}: p50 over HTTP`,
+          value: ms(p50(result.http)),
+          baseline: { label: 'same SQL through pg, p50', value: ms(p50(result.driver)) },
+          ratio,
+          target: { text: `<= ${RATIO_TARGET.toFixed(1)}x`, pass: ratio <= RATIO_TARGET },
+        },
+        {
+          figure: `  p99 over HTTP`,
+          value: ms(p99(result.http)),
+          baseline: { label: 'same SQL through pg, p99', value: ms(p99(result.driver)) },
+          target: null,
+        },
+      );
+    }
+    for (const variant of variants) {
+      const small = p50(latencyAt(sizes[0] as number, variant).http);
+      for (const size of sizes.slice(1)) {
+        const value = p50(latencyAt(size, variant).http);
+        const ratio = value / small;
+        rows.push({
+          figure: `first page p50 over HTTP, ${variant.name}, at ${count(size)} rows`,
+          value: ms(value),
+          baseline: { label: `same at ${count(sizes[0] as number)} rows`, value: ms(small) },
+          ratio,
+          target: { text: `flat: <= ${FLAT_TARGET.toFixed(1)}x`, pass: ratio <= FLAT_TARGET },
+        });
+      }
+    }
+    if (details) {
+      const value = p50(details.http);
+      rows.push(
+        {
+          figure: `account details at ${count(largest)} rows (${count(largest / team.accountIds.length)} in the account): p50 over HTTP`,
+          value: ms(value),
+          baseline: { label: 'same SQL through pg, p50', value: ms(p50(details.driver)) },
+          target: {
+            text: `< ${DETAILS_TARGET_MS} ms${full ? '' : ' (set for 1,000,000)'}`,
+            pass: value < DETAILS_TARGET_MS,
+          },
+        },
+        {
+          figure: '  p99 over HTTP',
+          value: ms(p99(details.http)),
+          baseline: { label: 'same SQL through pg, p99', value: ms(p99(details.driver)) },
+          target: null,
+        },
+      );
+    }
+    return {
+      rows,
+      notes: [
+        `read-latency: ${samples} sequential requests per figure (after ${WARM_UP} unmeasured) over one kept-alive ` +
+          'connection, alternating with as many runs of the statement the service sends (captured from its query log) ' +
+          'through one pg client; HTTP time includes the API-key lookup, serialisation and transfer of the body. ' +
+          `The first page is ${PAGE} rows (fewer where fewer match: accountId+from+to, accountId+category=charity). ` +
+          `Data: ${team.accountIds.length} accounts over ${team.connectionIds.length} connections, one transaction every ` +
+          `${(STEP_MS / 60_000).toFixed(1)} minutes going back from now.`,
+      ],
+    };
+  },
+};
+
+async function explain(client: pg.Client, title: string, statements: Statement[]): Promise<string> {
+  const parts = [`## ${title}\n`];
+  for (const statement of statements) {
+    const plan = await client.query<{ 'QUERY PLAN': string }>(
+      `explain (analyze, buffers) ${statement.text}`,
+      statement.values,
+    );
+    parts.push('```sql', statement.text, `-- ${JSON.stringify(statement.values)}`, '```', '```');
+    parts.push(...plan.rows.map((row) => row['QUERY PLAN']), '```', '');
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,121 @@
+/**
+ * Read throughput: `GET /api/banking/accounts` and `GET /api/banking/transactions?limit=50` from
+ * the service (`npm start`, a child process) with autocannon at 20 connections, against the very
+ * statement each request runs sent through `pg` by a pool of 20 at the same concurrency (the
+ * database's limit), and beside it a bare `node:http` server answering the same bytes (the HTTP
+ * limit); each for the same duration, on a team of 1,000,000 transactions (`--full`).
+ */
+import { createAccountsService } from '../../src/banking/accounts/service.js';
+import { createTransactionsService } from '../../src/banking/transactions/service.js';
+import { captureStatements, type Statement } from '../lib/capture.js';
+import { connectClient } from '../lib/database.js';
+import { count } from '../lib/format.js';
+import {
+  CONCURRENCY,
+  driverThroughput,
+  get,
+  httpThroughput,
+  replayableHeaders,
+  startBareHttp,
+  startService,
+} from '../lib/http-load.js';
+import { createReadTeam, growHistory } from '../lib/read-data.js';
+import type { Row, Scenario } from '../lib/types.js';
+
+const SIZES = { quick: 100_000, full: 1_000_000 };
+const SECONDS = { quick: 5, full: 10 };
+const WARM_UP_SECONDS = 2;
+const TARGET = 0.7;
+
+const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
+
+export const readThroughput: Scenario = {
+  name: 'read-throughput',
+  async run({ full, database, log }) {
+    const size = full ? SIZES.full : SIZES.quick;
+    const seconds = full ? SECONDS.full : SECONDS.quick;
+    const team = await createReadTeam(database.handle.db, new Date());
+    const client = await connectClient(database.url);
+    try {
+      log(`read-throughput: loading ${count(size)} transactions by COPY`);
+      await growHistory(client, team, size);
+    } finally {
+      await client.end();
+    }
+
+    const endpoints: { name: string; path: string; capture: () => Promise<Statement[]> }[] = [
+      {
+        name: 'GET /api/banking/accounts',
+        path: `/api/banking/accounts?teamId=${team.teamId}`,
+        capture: () => captureStatements(database.url, (db) => createAccountsService(db).list(team.teamId)),
+      },
+      {
+        name: 'GET /api/banking/transactions?limit=50',
+        path: `/api/banking/transactions?teamId=${team.teamId}&limit=50`,
+        capture: () =>
+          captureStatements(database.url, (db) =>
+            createTransactionsService(db).list(team.teamId, { teamId: team.teamId, limit: 50 }),
+          ),
+      },
+    ];
+    const headers = { authorization: `Bearer ${team.apiKey}` };
+    const rows: Row[] = [];
+    const notes: string[] = [];
+    const service = await startService(database.url);
+    try {
+      for (const endpoint of endpoints) {
+        const statements = await endpoint.capture();
+        if (statements.length !== 1) throw new Error(`${endpoint.name}: ${statements.length} statements`);
+        const sample = await get(`${service.origin}${endpoint.path}`, headers);
+        if (sample.status !== 200) throw new Error(`${endpoint.name}: ${sample.status} ${sample.body}`);
+
+        log(`read-throughput: ${endpoint.name}, service, ${CONCURRENCY} connections, ${seconds} s`);
+        await httpThroughput(`${service.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
+        const ours = await httpThroughput(`${service.origin}${endpoint.path}`, headers, seconds);
+
+        log(`read-throughput: ${endpoint.name}, same SQL through pg, pool of ${CONCURRENCY}, ${seconds} s`);
+        await driverThroughput(database.url, statements, WARM_UP_SECONDS);
+        const driver = await driverThroughput(database.url, statements, seconds);
+
+        log(`read-throughput: ${endpoint.name}, bare node:http of the same ${sample.body.length} bytes`);
+        const bare = await startBareHttp(sample.body, replayableHeaders(sample.headers));
+        let httpLimit: number;
+        try {
+          await httpThroughput(`${bare.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
+          httpLimit = await httpThroughput(`${bare.origin}${endpoint.path}`, headers, seconds);
+        } finally {
+          await bare.stop();
+        }
+
+        const ratio = ours / driver;
+        rows.push(
+          {
+            figure: `${endpoint.name} at ${count(size)} rows, ${CONCURRENCY} connections, ${seconds} s`,
+            value: perSecond(ours),
+            baseline: { label: `same SQL through pg, pool of ${CONCURRENCY}`, value: perSecond(driver) },
+            ratio,
+            target: { text: `>= ${(TARGET * 100).toFixed(0)}%`, pass: ratio >= TARGET },
+          },
+          {
+            figure: `  the same, beside the HTTP limit`,
+            value: perSecond(ours),
+            baseline: { label: 'bare node:http, same bytes', value: perSecond(httpLimit) },
+            target: null,
+          },
+        );
+        notes.push(
+          `read-throughput: ${endpoint.name} answers ${count(sample.body.length)} bytes; ` +
+            `service ${count(ours)} req/s, pg ${count(driver)} statements/s, bare node:http ${count(httpLimit)} req/s.`,
+        );
+      }
+    } finally {
+      await service.stop();
+    }
+    notes.push(
+      'read-throughput: autocannon runs in the bench process; the service and the bare server are child ' +
+        `processes; each run follows ${WARM_UP_SECONDS} s unmeasured. Each service request also looks its API key up ` +
+        '(one more statement), which the pg baseline does not.',
+    );
+    return { rows, notes };
+  },
+};
