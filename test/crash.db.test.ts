@@ -7,9 +7,7 @@
  * files the kill leaves mid-write, so the restart also proves the embedded engine recovers), or
  * a new database on the PostgreSQL server of DATABASE_URL.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -19,6 +17,8 @@ import { rowsOf } from '../src/db/client.js';
 import type { ConsentContext, ProviderTransaction } from '../src/providers/provider.js';
 import { SandboxProvider } from '../src/providers/sandbox/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import type { Json, SyncBody } from './support/fixtures.js';
+import { freePort, startServer, waitForReady } from './support/server-process.js';
 
 const ADMIN_TOKEN = 'crash-test-admin-token';
 /**
@@ -34,60 +34,10 @@ const SYNC_KEY = 'crash-sync-1';
  */
 const SYNC_BOUND_MS = 45_000;
 
-type Json = Record<string, unknown>;
-
-interface SyncAnswer {
-  id: string;
-  createdAt: string;
-  lastSyncedAt: string;
-  lastSyncStatus: string;
-  sync: {
-    accountsAdded: number;
-    accountsUpdated: number;
-    transactionsAdded: number;
-    transactionsUpdated: number;
-    transactionsRemoved: number;
-  };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-/** The server process as test/server.db.test.ts starts it (tsx, no build), without the scheduler. */
-function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', SCHEDULER_ENABLED: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  return { child, exited, output: () => output };
-}
-
-async function waitForHealth(base: string, child: ChildProcess, output: () => string) {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited during start:\n${output().slice(-3000)}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server did not become ready:\n${output().slice(-3000)}`);
+/** When a successful sync read the bank: a successful sync always sets it. */
+function syncedAt(answer: SyncBody): Date {
+  expect(answer.lastSyncedAt).not.toBeNull();
+  return new Date(String(answer.lastSyncedAt));
 }
 
 /**
@@ -172,10 +122,11 @@ describe('kill -9 during a large sync', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       ADMIN_TOKEN,
+      LOG_LEVEL: 'warn',
       RATE_LIMIT_MAX: '1000000',
     };
     running = startServer(env);
-    await waitForHealth(base, running.child, running.output);
+    await waitForReady(base, running.child, running.output);
 
     const json = { 'content-type': 'application/json' };
     const teamAnswer = await fetch(`${base}/api/admin/teams`, {
@@ -212,7 +163,7 @@ describe('kill -9 during a large sync', () => {
       const response = await post('/api/banking/sync', { connectionId }, signal, idempotencyKey);
       const body = await response.text();
       expect(response.status, body.slice(0, 500)).toBe(200);
-      return JSON.parse(body) as SyncAnswer;
+      return JSON.parse(body) as SyncBody;
     };
     const transactionCount = async (connectionId: string) => {
       const accounts = (await get(
@@ -272,7 +223,7 @@ describe('kill -9 during a large sync', () => {
     expect(await inFlight).toBeInstanceOf(Error);
 
     running = startServer(env);
-    await waitForHealth(base, running.child, running.output);
+    await waitForReady(base, running.child, running.output);
 
     // The crashed sync's transaction is gone whole; the reference's committed one is all there.
     expect(await transactionCount(victim.id)).toEqual({ accounts: 0, transactions: 0 });
@@ -292,7 +243,7 @@ describe('kill -9 during a large sync', () => {
     const resumed = await sync(victim.id, AbortSignal.timeout(SYNC_BOUND_MS), SYNC_KEY);
     expect(Date.now() - resumedAt).toBeLessThan(SYNC_BOUND_MS);
     const connectedAt = new Date(victim.createdAt);
-    const expected = await sandboxHoldings('crash-victim', connectedAt, new Date(resumed.lastSyncedAt));
+    const expected = await sandboxHoldings('crash-victim', connectedAt, syncedAt(resumed));
     expect(resumed.sync).toEqual({
       accountsAdded: SIZE.accounts,
       accountsUpdated: 0,
@@ -305,7 +256,7 @@ describe('kill -9 during a large sync', () => {
     // moved something on meanwhile (a young transaction booking or a new one, rarely, with this
     // size); then the sync reports exactly that.
     const again = await sync(victim.id);
-    const later = await sandboxHoldings('crash-victim', connectedAt, new Date(again.lastSyncedAt));
+    const later = await sandboxHoldings('crash-victim', connectedAt, syncedAt(again));
     const refOf = (k: string) => k.split('|').slice(0, 2).join('|');
     const earlierRefs = new Set(expected.keys.map(refOf));
     const laterRefs = new Set(later.keys.map(refOf));

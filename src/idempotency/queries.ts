@@ -9,6 +9,8 @@ interface KeyRef {
   key: string;
 }
 
+const keyIs = (ref: KeyRef) => and(eq(idempotencyKeys.scope, ref.scope), eq(idempotencyKeys.key, ref.key));
+
 /** Inserts the key as IN_PROGRESS; false when the scope already holds it. */
 export async function claimKey(
   db: Queryable,
@@ -22,11 +24,8 @@ export async function claimKey(
   return inserted.length === 1;
 }
 
-export async function findKey(db: Queryable, { scope, key }: KeyRef): Promise<StoredKey | null> {
-  const [row] = await db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+export async function findKey(db: Queryable, ref: KeyRef): Promise<StoredKey | null> {
+  const [row] = await db.select().from(idempotencyKeys).where(keyIs(ref));
   return row ?? null;
 }
 
@@ -35,14 +34,7 @@ export async function takeOverDeadKey(db: Queryable, ref: KeyRef, now: Date, loc
   const taken = await db
     .update(idempotencyKeys)
     .set({ lockedUntil })
-    .where(
-      and(
-        eq(idempotencyKeys.scope, ref.scope),
-        eq(idempotencyKeys.key, ref.key),
-        eq(idempotencyKeys.status, 'IN_PROGRESS'),
-        lt(idempotencyKeys.lockedUntil, now),
-      ),
-    )
+    .where(and(keyIs(ref), eq(idempotencyKeys.status, 'IN_PROGRESS'), lt(idempotencyKeys.lockedUntil, now)))
     .returning({ key: idempotencyKeys.key });
   return taken.length === 1;
 }
@@ -52,13 +44,7 @@ export async function extendLock(db: Queryable, ref: KeyRef, lockedUntil: Date) 
   await db
     .update(idempotencyKeys)
     .set({ lockedUntil })
-    .where(
-      and(
-        eq(idempotencyKeys.scope, ref.scope),
-        eq(idempotencyKeys.key, ref.key),
-        eq(idempotencyKeys.status, 'IN_PROGRESS'),
-      ),
-    );
+    .where(and(keyIs(ref), eq(idempotencyKeys.status, 'IN_PROGRESS')));
 }
 
 export async function completeKey(
@@ -69,33 +55,17 @@ export async function completeKey(
   await db
     .update(idempotencyKeys)
     .set({ ...response, status: 'COMPLETED', lockedUntil: null })
-    .where(and(eq(idempotencyKeys.scope, ref.scope), eq(idempotencyKeys.key, ref.key)));
+    .where(keyIs(ref));
 }
 
 /** Forgets a key: its request failed and wrote nothing, so a retry may run it again. */
 export async function releaseKey(db: Queryable, ref: KeyRef) {
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.scope, ref.scope),
-        eq(idempotencyKeys.key, ref.key),
-        eq(idempotencyKeys.status, 'IN_PROGRESS'),
-      ),
-    );
+  await db.delete(idempotencyKeys).where(and(keyIs(ref), eq(idempotencyKeys.status, 'IN_PROGRESS')));
 }
 
 /** Deletes one expired key so it can be claimed afresh. */
 export async function deleteIfExpired(db: Queryable, ref: KeyRef, now: Date) {
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.scope, ref.scope),
-        eq(idempotencyKeys.key, ref.key),
-        lt(idempotencyKeys.expiresAt, now),
-      ),
-    );
+  await db.delete(idempotencyKeys).where(and(keyIs(ref), lt(idempotencyKeys.expiresAt, now)));
 }
 
 export async function purgeExpiredKeys(db: Queryable, now: Date): Promise<number> {
