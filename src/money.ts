@@ -5,9 +5,15 @@ import currencyCodes from 'currency-codes';
  * major units. The exponent comes from ISO 4217 (GBP 2, JPY 0, BHD 3).
  */
 
+/** Exponents looked up so far: `currency-codes` searches its whole list, and a page converts 500 amounts. */
+const exponents = new Map<string, number>();
+
 export function minorUnitExponent(currency: string): number {
+  const known = exponents.get(currency);
+  if (known !== undefined) return known;
   const entry = currencyCodes.code(currency.toUpperCase());
   if (!entry) throw new RangeError(`Unknown ISO 4217 currency ${currency}`);
+  exponents.set(currency, entry.digits);
   return entry.digits;
 }
 

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +20,47 @@ export const CONCURRENCY = 20;
 
 export interface RunningServer {
   origin: string;
+  pid: number;
   stop(): Promise<void>;
+}
+
+/** CPU time (user + system, ms) process `pid` has used, from /proc (Linux, 100 ticks a second); null elsewhere. */
+export async function cpuMsOf(pid: number): Promise<number | null> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time (ms) used so far by each PostgreSQL backend of `monitor`'s database (but its own),
+ * when the server runs on this machine.
+ */
+export async function backendsCpuMs(monitor: pg.Client): Promise<Map<number, number>> {
+  const { rows } = await monitor.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  );
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = await cpuMsOf(pid);
+    if (ms !== null) used.set(pid, ms);
+  }
+  return used;
+}
+
+/** CPU (ms) the backends present at both readings used between them; null when none could be read. */
+function backendsDelta(before: Map<number, number>, after: Map<number, number>): number | null {
+  let total = 0;
+  let read = false;
+  for (const [pid, ms] of after) {
+    const earlier = before.get(pid);
+    if (earlier === undefined) continue;
+    total += ms - earlier;
+    read = true;
+  }
+  return read ? total : null;
 }
 
 async function freePort(): Promise<number> {
@@ -78,7 +119,7 @@ export async function startService(databaseUrl: string): Promise<RunningServer> 
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { origin, stop: () => stopChild(child) };
+  return { origin, pid: child.pid as number, stop: () => stopChild(child) };
 }
 
 /** A child process answering every request with `body` and `headers` (see `bare-http.ts`). */
@@ -92,7 +133,7 @@ export async function startBareHttp(body: Buffer, headers: Record<string, string
     child.once('message', (message) => resolve((message as { port: number }).port));
     child.once('exit', (code) => reject(new Error(`the bare HTTP server exited with code ${code}`)));
   });
-  return { origin: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { origin: `http://127.0.0.1:${port}`, pid: child.pid as number, stop: () => stopChild(child) };
 }
 
 export interface HttpAnswer {
@@ -151,20 +192,60 @@ export async function runStatements(client: pg.ClientBase | pg.Pool, statements:
   return rows;
 }
 
-/** Requests per second over HTTP: autocannon, `CONCURRENCY` kept-alive connections, for `seconds`. */
-export async function httpThroughput(url: string, headers: Record<string, string>, seconds: number) {
+/** A rate, and the CPU time per unit of work spent by the client side and by PostgreSQL, where readable. */
+export interface Throughput {
+  perSecond: number;
+  /** The service process (HTTP) or the bench process running the pg pool (driver). */
+  clientCpuMsEach: number | null;
+  /** The PostgreSQL backends of the bench database. */
+  databaseCpuMsEach: number | null;
+}
+
+const perUnit = (before: number | null, after: number | null, units: number) =>
+  before === null || after === null || units === 0 ? null : (after - before) / units;
+
+/**
+ * Requests per second over HTTP: autocannon, `CONCURRENCY` kept-alive connections, for `seconds`;
+ * with `server`'s CPU and the database's per request when `monitor` can read them.
+ */
+export async function httpThroughput(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  measured?: { server: RunningServer; monitor: pg.Client },
+): Promise<Throughput> {
+  const serverBefore = measured ? await cpuMsOf(measured.server.pid) : null;
+  const databaseBefore = measured ? await backendsCpuMs(measured.monitor) : null;
   const result = await autocannon({ url, headers, connections: CONCURRENCY, duration: seconds });
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0) throw new Error(`${url}: ${failed} of ${result.requests.total} requests failed`);
-  return result.requests.total / result.duration;
+  const n = result.requests.total;
+  return {
+    perSecond: n / result.duration,
+    clientCpuMsEach: measured ? perUnit(serverBefore, await cpuMsOf(measured.server.pid), n) : null,
+    databaseCpuMsEach:
+      measured && databaseBefore
+        ? perUnit(0, backendsDelta(databaseBefore, await backendsCpuMs(measured.monitor)), n)
+        : null,
+  };
 }
 
-/** Statements per second through the driver: a pool of `CONCURRENCY`, each client in a loop, for `seconds`. */
-export async function driverThroughput(databaseUrl: string, statements: Statement[], seconds: number) {
+/**
+ * Statements per second through the driver: a pool of `CONCURRENCY`, each client in a loop, for
+ * `seconds`; with this process's CPU and the database's per run of `statements`.
+ */
+export async function driverThroughput(
+  databaseUrl: string,
+  statements: Statement[],
+  seconds: number,
+  monitor?: pg.Client,
+): Promise<Throughput> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
   try {
     // Connected before the clock starts, as the service's pool is by the time it is measured.
     const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => pool.connect()));
+    const databaseBefore = monitor ? await backendsCpuMs(monitor) : null;
+    const clientBefore = process.cpuUsage();
     let done = 0;
     const start = performance.now();
     const end = start + seconds * 1000;
@@ -177,7 +258,16 @@ export async function driverThroughput(databaseUrl: string, statements: Statemen
         client.release();
       }),
     );
-    return done / ((performance.now() - start) / 1000);
+    const elapsed = (performance.now() - start) / 1000;
+    const clientCpu = process.cpuUsage(clientBefore);
+    return {
+      perSecond: done / elapsed,
+      clientCpuMsEach: (clientCpu.user + clientCpu.system) / 1000 / done,
+      databaseCpuMsEach:
+        monitor && databaseBefore
+          ? perUnit(0, backendsDelta(databaseBefore, await backendsCpuMs(monitor)), done)
+          : null,
+    };
   } finally {
     await pool.end();
   }

@@ -18,6 +18,7 @@ import {
   replayableHeaders,
   startBareHttp,
   startService,
+  type Throughput,
 } from '../lib/http-load.js';
 import { createReadTeam, growHistory } from '../lib/read-data.js';
 import type { Row, Scenario } from '../lib/types.js';
@@ -27,6 +28,7 @@ const SECONDS = { quick: 5, full: 10 };
 const WARM_UP_SECONDS = 2;
 const TARGET = 0.7;
 
+const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(3)} ms`);
 const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
 
 export const readThroughput: Scenario = {
@@ -35,13 +37,13 @@ export const readThroughput: Scenario = {
     const size = full ? SIZES.full : SIZES.quick;
     const seconds = full ? SECONDS.full : SECONDS.quick;
     const team = await createReadTeam(database.handle.db, new Date());
-    const client = await connectClient(database.url);
-    try {
-      log(`read-throughput: loading ${count(size)} transactions by COPY`);
-      await growHistory(client, team, size);
-    } finally {
-      await client.end();
-    }
+    // Loads the data, then reads the CPU time of the database's backends during each run.
+    const monitor = await connectClient(database.url);
+    log(`read-throughput: loading ${count(size)} transactions by COPY`);
+    await growHistory(monitor, team, size).catch(async (error: unknown) => {
+      await monitor.end();
+      throw error;
+    });
 
     const endpoints: { name: string; path: string; capture: () => Promise<Statement[]> }[] = [
       {
@@ -71,15 +73,18 @@ export const readThroughput: Scenario = {
 
         log(`read-throughput: ${endpoint.name}, service, ${CONCURRENCY} connections, ${seconds} s`);
         await httpThroughput(`${service.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
-        const ours = await httpThroughput(`${service.origin}${endpoint.path}`, headers, seconds);
+        const ours = await httpThroughput(`${service.origin}${endpoint.path}`, headers, seconds, {
+          server: service,
+          monitor,
+        });
 
         log(`read-throughput: ${endpoint.name}, same SQL through pg, pool of ${CONCURRENCY}, ${seconds} s`);
         await driverThroughput(database.url, statements, WARM_UP_SECONDS);
-        const driver = await driverThroughput(database.url, statements, seconds);
+        const driver = await driverThroughput(database.url, statements, seconds, monitor);
 
         log(`read-throughput: ${endpoint.name}, bare node:http of the same ${sample.body.length} bytes`);
         const bare = await startBareHttp(sample.body, replayableHeaders(sample.headers));
-        let httpLimit: number;
+        let httpLimit: Throughput;
         try {
           await httpThroughput(`${bare.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
           httpLimit = await httpThroughput(`${bare.origin}${endpoint.path}`, headers, seconds);
@@ -87,29 +92,35 @@ export const readThroughput: Scenario = {
           await bare.stop();
         }
 
-        const ratio = ours / driver;
+        const ratio = ours.perSecond / driver.perSecond;
         rows.push(
           {
             figure: `${endpoint.name} at ${count(size)} rows, ${CONCURRENCY} connections, ${seconds} s`,
-            value: perSecond(ours),
-            baseline: { label: `same SQL through pg, pool of ${CONCURRENCY}`, value: perSecond(driver) },
+            value: perSecond(ours.perSecond),
+            baseline: {
+              label: `same SQL through pg, pool of ${CONCURRENCY}`,
+              value: perSecond(driver.perSecond),
+            },
             ratio,
             target: { text: `>= ${(TARGET * 100).toFixed(0)}%`, pass: ratio >= TARGET },
           },
           {
             figure: `  the same, beside the HTTP limit`,
-            value: perSecond(ours),
-            baseline: { label: 'bare node:http, same bytes', value: perSecond(httpLimit) },
+            value: perSecond(ours.perSecond),
+            baseline: { label: 'bare node:http, same bytes', value: perSecond(httpLimit.perSecond) },
             target: null,
           },
         );
         notes.push(
-          `read-throughput: ${endpoint.name} answers ${count(sample.body.length)} bytes; ` +
-            `service ${count(ours)} req/s, pg ${count(driver)} statements/s, bare node:http ${count(httpLimit)} req/s.`,
+          `read-throughput: ${endpoint.name} answers ${count(sample.body.length)} bytes. CPU per request: ` +
+            `service process ${cpu(ours.clientCpuMsEach)}, PostgreSQL ${cpu(ours.databaseCpuMsEach)}; ` +
+            `per statement through pg: bench process ${cpu(driver.clientCpuMsEach)}, ` +
+            `PostgreSQL ${cpu(driver.databaseCpuMsEach)}.`,
         );
       }
     } finally {
       await service.stop();
+      await monitor.end();
     }
     notes.push(
       'read-throughput: autocannon runs in the bench process; the service and the bare server are child ' +

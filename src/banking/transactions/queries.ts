@@ -20,9 +20,8 @@ export interface TransactionFilter {
  * Served by the (team_id, [account_id | connection_id | category | account_id, category,]
  * transaction_date desc, id desc) indexes; the cursor is a row comparison on the same key, so no
  * OFFSET is ever used and rows added since a page was served never move the next one.
- * Unexecuted, so that the bench runs the very statement (`toSQL()`) through the driver.
  */
-export function transactionPageQuery(db: Queryable, filter: TransactionFilter, limit: number) {
+export async function listTransactionRows(db: Queryable, filter: TransactionFilter, limit: number) {
   const conditions: (SQL | undefined)[] = [
     eq(transactions.teamId, filter.teamId),
     filter.accountId ? eq(transactions.accountId, filter.accountId) : undefined,
@@ -67,9 +66,4 @@ export function transactionPageQuery(db: Queryable, filter: TransactionFilter, l
     .where(and(...conditions))
     .orderBy(desc(transactions.transactionDate), desc(transactions.id))
     .limit(limit);
-}
-
-/** The rows of `transactionPageQuery`. */
-export async function listTransactionRows(db: Queryable, filter: TransactionFilter, limit: number) {
-  return transactionPageQuery(db, filter, limit);
 }
