@@ -23,6 +23,7 @@ describe('reads: one query per list, pages that new rows do not move', () => {
   let team: Team;
   let connectionId: string;
   let account: AccountBody;
+  let sample: TransactionBody;
   /** Every statement the app sent since the last reset, but the API-key lookup of the guard. */
   let statements: string[] = [];
 
@@ -48,6 +49,10 @@ describe('reads: one query per list, pages that new rows do not move', () => {
     await syncConnection(t, team, connectionId);
     const accounts = await listAccounts(t, team);
     account = accounts[0] as AccountBody;
+    // A row every filter matches, whatever the sandbox drew for this consent.
+    const rows = await listAllTransactions(t, team, { accountId: account.id });
+    sample = rows.find((row) => row.category !== null) as TransactionBody;
+    expect(sample).toBeDefined();
   });
   afterAll(() => t.close());
   beforeEach(() => {
@@ -71,10 +76,10 @@ describe('reads: one query per list, pages that new rows do not move', () => {
         () => ({
           accountId: account.id,
           connectionId,
-          from: '2026-10-01',
-          to: '2026-11-26',
-          type: 'DEBIT',
-          category: 'groceries',
+          from: sample.transactionDate,
+          to: sample.transactionDate,
+          type: sample.type,
+          category: sample.category as string,
         }),
       ],
     ] as const)('a page of transactions with %s is one statement, without OFFSET', async (_label, query) => {
