@@ -7,6 +7,7 @@ import { adminRoutes } from './admin/routes.js';
 import { createAdminService } from './admin/service.js';
 import { createAuditService } from './audit/service.js';
 import { registerTeamGuard } from './auth/guard.js';
+import { createKeyCache } from './auth/key-cache.js';
 import { accountRoutes } from './banking/accounts/routes.js';
 import { Account, AccountDetails } from './banking/accounts/schemas.js';
 import { createAccountsService } from './banking/accounts/service.js';
@@ -158,16 +159,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: app.log,
   });
 
+  const keyCache = createKeyCache(db, { ttlMs: config.apiKeyCacheTtlMs });
+
   await app.register(healthRoutes(database));
   if (config.adminToken) {
-    const adminServices = { admin: createAdminService(db, clock), audit: createAuditService(db) };
+    const adminServices = {
+      admin: createAdminService(db, clock, keyCache.forget),
+      audit: createAuditService(db),
+    };
     await app.register(adminRoutes(adminServices, config.adminToken), {
       prefix: '/api/admin',
     });
   }
   await app.register(
     async (banking) => {
-      registerTeamGuard(banking, db);
+      registerTeamGuard(banking, keyCache);
       await registerRateLimit(banking, config.rateLimit, app.log);
       const connections = createConnectionsService({
         db,

@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '1m' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
+  API_KEY_CACHE_TTL: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '5s' }),
   GOCARDLESS_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_BASE_URL: Type.String({
@@ -56,6 +57,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Requests per API key per window; shared through Redis when `redisUrl` is set. */
   rateLimit: { max: number; windowMs: number; redisUrl: string | undefined };
+  /** How long a verified API key is trusted without a lookup; 0: every request looks it up. */
+  apiKeyCacheTtlMs: number;
   /** Origins allowed by CORS; empty: CORS is off (no CORS headers at all). */
   corsOrigins: string[];
   /** How often the scheduler syncs each ACTIVE connection. */
@@ -110,6 +113,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       windowMs: parseDuration(env.RATE_LIMIT_WINDOW),
       redisUrl: env.REDIS_URL,
     },
+    apiKeyCacheTtlMs: parseDuration(env.API_KEY_CACHE_TTL),
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

@@ -15,7 +15,12 @@ export interface AdminService {
   revokeKey(teamId: string, keyId: string, context: AuditContext): Promise<void>;
 }
 
-export function createAdminService(db: Database, clock: Clock): AdminService {
+/** `onKeyRevoked` runs after a revocation commits (the guard's key cache forgets the key). */
+export function createAdminService(
+  db: Database,
+  clock: Clock,
+  onKeyRevoked: (keyId: string) => void = () => {},
+): AdminService {
   return {
     async createTeam({ name, id }, context) {
       const teamId = id ?? newId('team');
@@ -72,6 +77,7 @@ export function createAdminService(db: Database, clock: Clock): AdminService {
           );
         }
       });
+      onKeyRevoked(keyId);
     },
   };
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
+import type { KeyCache } from './key-cache.js';
 import { bearerToken, hashSecret, keyIdOf, secretMatches } from './keys.js';
-import { findActiveKey } from './queries.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,7 +20,7 @@ const DECOY_HASH = hashSecret('decoy');
  * request's `teamId` (query or body) must be the key's team (else 403). The team check runs
  * before validation so another team learns nothing about the request's other fields.
  */
-export function registerTeamGuard(app: FastifyInstance, db: Database) {
+export function registerTeamGuard(app: FastifyInstance, keys: KeyCache) {
   app.decorateRequest('teamId', '');
   app.decorateRequest('apiKeyId', '');
 
@@ -29,7 +28,7 @@ export function registerTeamGuard(app: FastifyInstance, db: Database) {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new AppError('UNAUTHORIZED', 'Send an API key as `Authorization: Bearer <key>`.');
     const keyId = keyIdOf(token);
-    const key = keyId ? await findActiveKey(db, keyId) : null;
+    const key = keyId ? await keys.find(keyId) : null;
     const matches = secretMatches(token, key?.keyHash ?? DECOY_HASH);
     if (!key || !matches) throw new AppError('UNAUTHORIZED', 'The API key is invalid or revoked.');
     request.teamId = key.teamId;
