@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 
 /**
  * What browsers are told: helmet's security headers on every response (no sniffing, no framing,
@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
  * web page of another origin can read the API with a user's key.
  */
 export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[]) {
-  await app.register(helmet, {
+  // Built once: @fastify/helmet rebuilds helmet's middleware on every request.
+  const setSecurityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -18,6 +19,9 @@ export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: s
       },
     },
   });
+  app.addHook('onRequest', (request, reply, done) =>
+    setSecurityHeaders(request.raw, reply.raw, () => done()),
+  );
   if (corsOrigins.length === 0) return;
   await app.register(cors, {
     origin: corsOrigins,
