@@ -1,5 +1,6 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.js';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 
 const accountColumns = {
@@ -32,35 +33,59 @@ function selectAccounts(db: Queryable) {
 
 export type AccountWithConnectionRow = Awaited<ReturnType<typeof listAccountRows>>[number];
 
-export async function listAccountRows(db: Queryable, teamId: string, connectionId?: string) {
-  return selectAccounts(db)
-    .where(
-      and(eq(accounts.teamId, teamId), connectionId ? eq(accounts.connectionId, connectionId) : undefined),
-    )
-    .orderBy(asc(accounts.createdAt), asc(accounts.connectionId), asc(accounts.position), asc(accounts.id));
+export async function listAccountRows(db: Database, teamId: string, connectionId?: string) {
+  const byConnection = connectionId !== undefined;
+  const query = prepared(db, byConnection ? 'accounts_of_connection' : 'accounts_of_team', () =>
+    selectAccounts(db)
+      .where(
+        and(
+          eq(accounts.teamId, sql.placeholder('teamId')),
+          byConnection ? eq(accounts.connectionId, sql.placeholder('connectionId')) : undefined,
+        ),
+      )
+      .orderBy(asc(accounts.createdAt), asc(accounts.connectionId), asc(accounts.position), asc(accounts.id))
+      .prepare(byConnection ? 'accounts_of_connection' : 'accounts_of_team'),
+  );
+  return query.execute({ teamId, connectionId });
 }
 
-export async function findAccountRow(db: Queryable, teamId: string, accountId: string) {
-  const [row] = await selectAccounts(db).where(and(eq(accounts.teamId, teamId), eq(accounts.id, accountId)));
+export async function findAccountRow(db: Database, teamId: string, accountId: string) {
+  const query = prepared(db, 'account_by_id', () =>
+    selectAccounts(db)
+      .where(
+        and(eq(accounts.teamId, sql.placeholder('teamId')), eq(accounts.id, sql.placeholder('accountId'))),
+      )
+      .prepare('account_by_id'),
+  );
+  const [row] = await query.execute({ teamId, accountId });
   return row ?? null;
 }
 
-export async function recentTransactionRows(db: Queryable, teamId: string, accountId: string, limit: number) {
-  return db
-    .select({
-      id: transactions.id,
-      amountMinor: transactions.amountMinor,
-      currency: transactions.currency,
-      description: transactions.description,
-      transactionDate: transactions.transactionDate,
-      type: transactions.type,
-      category: transactions.category,
-      status: transactions.status,
-    })
-    .from(transactions)
-    .where(and(eq(transactions.teamId, teamId), eq(transactions.accountId, accountId)))
-    .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-    .limit(limit);
+export async function recentTransactionRows(db: Database, teamId: string, accountId: string, limit: number) {
+  const query = prepared(db, 'recent_transactions', () =>
+    db
+      .select({
+        id: transactions.id,
+        amountMinor: transactions.amountMinor,
+        currency: transactions.currency,
+        description: transactions.description,
+        transactionDate: transactions.transactionDate,
+        type: transactions.type,
+        category: transactions.category,
+        status: transactions.status,
+      })
+      .from(transactions)
+      .where(
+        and(
+          eq(transactions.teamId, sql.placeholder('teamId')),
+          eq(transactions.accountId, sql.placeholder('accountId')),
+        ),
+      )
+      .orderBy(desc(transactions.transactionDate), desc(transactions.id))
+      .limit(sql.placeholder('limit'))
+      .prepare('recent_transactions'),
+  );
+  return query.execute({ teamId, accountId, limit });
 }
 
 export async function connectionExists(db: Queryable, teamId: string, connectionId: string) {
