@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
+import { driverRows, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 import type { CursorPosition } from './cursor.js';
 import type { Bound } from './date-range.js';
@@ -21,21 +22,79 @@ export interface TransactionFilter {
  * transaction_date desc, id desc) indexes; the cursor is a row comparison on the same key, so no
  * OFFSET is ever used and rows added since a page was served never move the next one.
  */
-export async function listTransactionRows(db: Queryable, filter: TransactionFilter, limit: number) {
+export async function listTransactionRows(db: Database, filter: TransactionFilter, limit: number) {
+  // One prepared query per combination of filters in use (at most 192); the values are parameters.
+  const shape: ListShape = {
+    account: filter.accountId !== undefined,
+    connection: filter.connectionId !== undefined,
+    from: filter.from !== undefined,
+    to: filter.to === undefined ? 'none' : filter.to.exclusive ? 'before' : 'upto',
+    type: filter.type !== undefined,
+    category: filter.category !== undefined,
+    after: Boolean(filter.after),
+  };
+  const name = `transactions_${Object.entries(shape)
+    .filter(([, value]) => value !== false && value !== 'none')
+    .map(([key, value]) => (value === true ? key : `${key}_${value}`))
+    .join('_')}`;
+  const query = prepared(db, name, () => buildTransactionList(db, shape).prepare(name));
+  return driverRows<TransactionListRow>(query, {
+    teamId: filter.teamId,
+    accountId: filter.accountId,
+    connectionId: filter.connectionId,
+    from: filter.from?.at.toISOString(),
+    to: filter.to?.at.toISOString(),
+    type: filter.type,
+    category: filter.category,
+    afterDate: filter.after?.transactionDate.toISOString(),
+    afterId: filter.after?.id,
+    limit,
+  });
+}
+
+/**
+ * A row as the driver answers it. The date comes formatted by PostgreSQL as the API shows it, and
+ * the amount as the driver reads a bigint (text in node-postgres, a number or bigint in PGlite).
+ */
+export interface TransactionListRow {
+  id: string;
+  account_id: string;
+  connection_id: string;
+  amount_minor: string | number | bigint;
+  currency: string;
+  description: string;
+  transaction_date: string;
+  type: 'CREDIT' | 'DEBIT';
+  category: string | null;
+  status: 'BOOKED' | 'PENDING';
+  name: string;
+  account_number: string | null;
+  provider: string;
+}
+
+interface ListShape {
+  account: boolean;
+  connection: boolean;
+  from: boolean;
+  to: 'none' | 'before' | 'upto';
+  type: boolean;
+  category: boolean;
+  after: boolean;
+}
+
+function buildTransactionList(db: Database, shape: ListShape) {
+  const param = (name: string) => sql.placeholder(name);
   const conditions: (SQL | undefined)[] = [
-    eq(transactions.teamId, filter.teamId),
-    filter.accountId ? eq(transactions.accountId, filter.accountId) : undefined,
-    filter.connectionId ? eq(transactions.connectionId, filter.connectionId) : undefined,
-    filter.from ? gte(transactions.transactionDate, filter.from.at) : undefined,
-    filter.to
-      ? filter.to.exclusive
-        ? lt(transactions.transactionDate, filter.to.at)
-        : lte(transactions.transactionDate, filter.to.at)
-      : undefined,
-    filter.type ? eq(transactions.type, filter.type) : undefined,
-    filter.category ? eq(transactions.category, filter.category) : undefined,
-    filter.after
-      ? sql`(${transactions.transactionDate}, ${transactions.id}) < (${filter.after.transactionDate.toISOString()}::timestamptz, ${filter.after.id})`
+    eq(transactions.teamId, param('teamId')),
+    shape.account ? eq(transactions.accountId, param('accountId')) : undefined,
+    shape.connection ? eq(transactions.connectionId, param('connectionId')) : undefined,
+    shape.from ? gte(transactions.transactionDate, sql`${param('from')}::timestamptz`) : undefined,
+    shape.to === 'before' ? lt(transactions.transactionDate, sql`${param('to')}::timestamptz`) : undefined,
+    shape.to === 'upto' ? lte(transactions.transactionDate, sql`${param('to')}::timestamptz`) : undefined,
+    shape.type ? eq(transactions.type, param('type')) : undefined,
+    shape.category ? eq(transactions.category, param('category')) : undefined,
+    shape.after
+      ? sql`(${transactions.transactionDate}, ${transactions.id}) < (${param('afterDate')}::timestamptz, ${param('afterId')})`
       : undefined,
   ];
   return db
@@ -46,7 +105,10 @@ export async function listTransactionRows(db: Queryable, filter: TransactionFilt
       amountMinor: transactions.amountMinor,
       currency: transactions.currency,
       description: transactions.description,
-      transactionDate: transactions.transactionDate,
+      transactionDate:
+        sql`to_char(${transactions.transactionDate} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as(
+          'transaction_date',
+        ),
       type: transactions.type,
       category: transactions.category,
       status: transactions.status,
@@ -65,5 +127,5 @@ export async function listTransactionRows(db: Queryable, filter: TransactionFilt
     )
     .where(and(...conditions))
     .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-    .limit(limit);
+    .limit(sql.placeholder('limit'));
 }

@@ -48,23 +48,26 @@ export function createTransactionsService(db: Database) {
       return {
         items: page.map((row) => ({
           id: row.id,
-          accountId: row.accountId,
-          connectionId: row.connectionId,
-          amount: toMajorUnits(row.amountMinor, row.currency),
+          accountId: row.account_id,
+          connectionId: row.connection_id,
+          amount: toMajorUnits(Number(row.amount_minor), row.currency),
           currency: row.currency,
           description: row.description,
-          transactionDate: row.transactionDate.toISOString(),
+          transactionDate: row.transaction_date,
           type: row.type,
           category: row.category,
           status: row.status,
           account: {
-            id: row.accountId,
-            accountName: row.accountName,
-            accountNumber: row.accountNumber,
-            connection: { id: row.connectionId, provider: row.provider },
+            id: row.account_id,
+            accountName: row.name,
+            accountNumber: row.account_number,
+            connection: { id: row.connection_id, provider: row.provider },
           },
         })),
-        nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ transactionDate: new Date(last.transaction_date), id: last.id })
+            : null,
       };
     },
   };
