@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { ResourceId, Timestamp } from '../http/schemas.js';
+import { Nullable, ResourceId, Timestamp } from '../http/schemas.js';
 import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './record.js';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
@@ -27,11 +27,11 @@ export const AuditEvent = Type.Object({
       description:
         "`api_key` (a team's key), `admin` (the ADMIN_TOKEN) or `system` (the background scheduler).",
     }),
-    keyId: Type.Union([Type.String(), Type.Null()], { description: 'The API key, for `api_key` actors.' }),
+    keyId: Nullable(Type.String(), { description: 'The API key, for `api_key` actors.' }),
   }),
   action: Type.Enum([...AUDIT_ACTIONS]),
   target: Type.Object({ type: Type.Enum([...AUDIT_TARGET_TYPES]), id: Type.String() }),
-  requestId: Type.Union([Type.String(), Type.Null()], {
+  requestId: Nullable(Type.String(), {
     description: 'The `x-request-id` of the request that made the change; null for the system.',
   }),
   details: Type.Record(Type.String(), Type.Unknown(), {
@@ -41,7 +41,7 @@ export const AuditEvent = Type.Object({
 
 export const AuditPage = Type.Object({
   data: Type.Array(AuditEvent),
-  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Null on the last page.' }),
+  nextCursor: Nullable(Type.String(), { description: 'Null on the last page.' }),
 });
 
 export type AuditQueryInput = Static<typeof AuditQuery>;

@@ -1,4 +1,4 @@
-import { type TSchema, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { ERROR_STATUS } from '../errors.js';
 
 /** Shared pieces of route schemas. Routes compose these; nothing here is described twice. */
@@ -9,6 +9,15 @@ export const TeamId = Type.String({
   description: 'The team the API key belongs to.',
 });
 export const ResourceId = Type.String({ minLength: 1, maxLength: 128 });
+
+/**
+ * `schema` or null, written `type: [<type>, "null"]`: the compiled serializer writes such a value
+ * directly, where a `Type.Union` (an `anyOf`) runs a validator on every value to choose a branch.
+ * For schemas with a single `type`.
+ */
+export function Nullable<T extends TSchema & { type: string }>(schema: T, options: object = {}) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, ...options, type: [schema.type, 'null'] });
+}
 
 /** An instant on the way out: ISO 8601 UTC (`2026-11-26T10:15:00.000Z`). */
 export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-26T10:15:00.000Z'] });

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { ResourceId, TeamId, Timestamp } from '../http/schemas.js';
+import { Nullable, ResourceId, TeamId, Timestamp } from '../http/schemas.js';
 import { WEBHOOK_EVENT_TYPES } from './outbox.js';
 import { MAX_URL_LENGTH } from './url.js';
 
@@ -50,14 +50,14 @@ export const WebhookDelivery = Type.Object({
   type: Type.Enum([...WEBHOOK_EVENT_TYPES]),
   status: Type.Enum(['PENDING', 'SUCCEEDED', 'FAILED']),
   attempts: Type.Integer({ minimum: 0 }),
-  lastStatusCode: Type.Union([Type.Integer(), Type.Null()], {
+  lastStatusCode: Nullable(Type.Integer(), {
     description: "The endpoint's HTTP status at the last attempt; null when it could not be reached.",
   }),
-  lastError: Type.Union([Type.String(), Type.Null()]),
-  nextAttemptAt: Type.Union([Timestamp, Type.Null()], {
+  lastError: Nullable(Type.String()),
+  nextAttemptAt: Nullable(Timestamp, {
     description: 'When a PENDING delivery is tried next.',
   }),
-  deliveredAt: Type.Union([Timestamp, Type.Null()]),
+  deliveredAt: Nullable(Timestamp),
   createdAt: Timestamp,
 });
 

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { Money, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import { Money, Nullable, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
 import { ACCOUNT_TYPES } from '../../providers/provider.js';
 
 export const Account = Type.Object(
@@ -7,14 +7,14 @@ export const Account = Type.Object(
     id: Type.String(),
     connectionId: Type.String(),
     accountName: Type.String(),
-    accountNumber: Type.Union([Type.String(), Type.Null()], {
+    accountNumber: Nullable(Type.String(), {
       description: 'Domestic account number, or the IBAN (electronic form) where there is none.',
     }),
-    sortCode: Type.Union([Type.String(), Type.Null()]),
+    sortCode: Nullable(Type.String()),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217.' }),
     type: Type.Enum([...ACCOUNT_TYPES]),
     balance: Money,
-    availableBalance: Type.Union([Money, Type.Null()]),
+    availableBalance: Nullable(Money),
     connection: Type.Object({ id: Type.String(), provider: Type.String(), status: Type.String() }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -29,7 +29,7 @@ export const RecentTransaction = Type.Object({
   description: Type.String(),
   transactionDate: Timestamp,
   type: Type.Enum(['CREDIT', 'DEBIT']),
-  category: Type.Union([Type.String(), Type.Null()]),
+  category: Nullable(Type.String()),
   status: Type.Enum(['BOOKED', 'PENDING']),
 });
 

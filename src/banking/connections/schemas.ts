@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { DATE_HELP, DateOrDateTime, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import { DATE_HELP, DateOrDateTime, Nullable, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
 import { SCOPES } from '../../providers/provider.js';
 
 export const Scopes = Type.Array(Type.Enum([...SCOPES]), {
@@ -15,7 +15,7 @@ export const Consent = Type.Object(
     status: Type.Enum(['AUTHORIZED', 'REVOKED']),
     scopes: Type.Array(Type.String()),
     expiresAt: Timestamp,
-    revokedAt: Type.Union([Timestamp, Type.Null()]),
+    revokedAt: Nullable(Timestamp),
     createdAt: Timestamp,
   },
   { $id: 'Consent' },
@@ -31,11 +31,11 @@ export const Connection = Type.Object(
     consents: Type.Array(Type.Ref('Consent'), { description: 'Oldest first.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
-    lastSyncedAt: Type.Union([Timestamp, Type.Null()]),
+    lastSyncedAt: Nullable(Timestamp),
     lastSyncStatus: Type.Union([Type.Enum(['SUCCEEDED', 'FAILED']), Type.Null()], {
       description: 'How the last sync ended; null before any.',
     }),
-    lastSyncError: Type.Union([Type.String(), Type.Null()], { description: 'Why the last sync failed.' }),
+    lastSyncError: Nullable(Type.String(), { description: 'Why the last sync failed.' }),
     consentExpiresSoon: Type.Boolean({ description: 'The current consent ends within 7 days.' }),
   },
   { $id: 'Connection' },

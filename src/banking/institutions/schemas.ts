@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { TeamId } from '../../http/schemas.js';
+import { Nullable, TeamId } from '../../http/schemas.js';
 
 export const InstitutionsQuery = Type.Object({
   teamId: TeamId,
@@ -16,8 +16,8 @@ export const InstitutionItem = Type.Object(
     provider: Type.String(),
     name: Type.String(),
     countries: Type.Array(Type.String()),
-    logoUrl: Type.Union([Type.String(), Type.Null()]),
-    maxHistoryDays: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    logoUrl: Nullable(Type.String()),
+    maxHistoryDays: Nullable(Type.Integer({ minimum: 0 })),
   },
   { $id: 'Institution' },
 );
@@ -27,7 +27,7 @@ export const ProvidersQuery = Type.Object({ teamId: TeamId });
 export const ProviderItem = Type.Object({
   name: Type.String(),
   available: Type.Boolean(),
-  reason: Type.Union([Type.String(), Type.Null()], { description: 'Why it is unavailable here.' }),
+  reason: Nullable(Type.String(), { description: 'Why it is unavailable here.' }),
 });
 
 export type InstitutionsInput = Static<typeof InstitutionsQuery>;

@@ -1,5 +1,13 @@
 import { type Static, Type } from 'typebox';
-import { DATE_HELP, DateOrDateTime, Money, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import {
+  DATE_HELP,
+  DateOrDateTime,
+  Money,
+  Nullable,
+  ResourceId,
+  TeamId,
+  Timestamp,
+} from '../../http/schemas.js';
 
 export const DEFAULT_LIMIT = 500;
 export const MAX_LIMIT = 5000;
@@ -34,12 +42,12 @@ export const TransactionItem = Type.Object(
     description: Type.String(),
     transactionDate: Timestamp,
     type: Type.Enum(['CREDIT', 'DEBIT'], { description: 'CREDIT is money in, DEBIT money out.' }),
-    category: Type.Union([Type.String(), Type.Null()]),
+    category: Nullable(Type.String()),
     status: Type.Enum(['BOOKED', 'PENDING']),
     account: Type.Object({
       id: Type.String(),
       accountName: Type.String(),
-      accountNumber: Type.Union([Type.String(), Type.Null()]),
+      accountNumber: Nullable(Type.String()),
       connection: Type.Object({ id: Type.String(), provider: Type.String() }),
     }),
   },
