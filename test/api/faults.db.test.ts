@@ -38,6 +38,7 @@ import {
   listAccounts,
   listAllTransactions,
   listConnections,
+  NOTHING_CHANGED,
   type SyncBody,
   syncConnection,
 } from '../support/fixtures.js';
@@ -46,14 +47,6 @@ import {
 const PROVIDER_TIMEOUT_MS = 1_000;
 /** The shared HTTP client's attempts (one and two retries) on 5xx and network errors. */
 const ATTEMPTS = 3;
-const ZERO = {
-  accountsAdded: 0,
-  accountsUpdated: 0,
-  transactionsAdded: 0,
-  transactionsUpdated: 0,
-  transactionsRemoved: 0,
-};
-
 /** A fault, whichever provider serves it. */
 type Fault =
   | { kind: 'slow' }
@@ -87,6 +80,21 @@ interface Bank {
 const SYNC = '/transactions/sync';
 /** Checking transactions beyond the fixture's: with them the checking account takes three pages. */
 const PLAID_HISTORY = 1_000;
+
+/** Connects the consent the fake bank issued; the connect must succeed. */
+async function connectThrough(
+  t: TestApp,
+  team: Team,
+  provider: string,
+  providerId: string,
+  consentId: string,
+) {
+  const response = await t
+    .as(team)
+    .post('/api/banking/connect', { teamId: team.teamId, provider, providerId, consentId });
+  expect(response.statusCode, response.body).toBe(201);
+  return response;
+}
 
 function plaidHistory(prefix: string): SyncEvent[] {
   const start = Date.parse('2025-09-01T00:00:00Z');
@@ -134,13 +142,7 @@ function plaidBank(fake: FakePlaid, t: () => TestApp, team: () => Team): Bank {
     async connectCustomer() {
       const events = [...initialEvents(), ...plaidHistory(`c${++customers}`)];
       const { publicToken } = fake.createItem({ events });
-      const response = await t().as(team()).post('/api/banking/connect', {
-        teamId: team().teamId,
-        provider: 'plaid',
-        providerId: INSTITUTION_ID,
-        consentId: publicToken,
-      });
-      expect(response.statusCode, response.body).toBe(201);
+      const response = await connectThrough(t(), team(), 'plaid', INSTITUTION_ID, publicToken);
       const count = (account: string) =>
         events.filter((event) => event.kind === 'added' && event.transaction.account_id === account).length;
       return {
@@ -201,13 +203,7 @@ function gocardlessBank(fake: () => FakeGoCardless, t: () => TestApp, team: () =
     secrets: () => [SECRET_ID, SECRET_KEY, ...fake().issuedTokens],
     async connectCustomer() {
       const { requisitionId, accountIds } = fake().addLinkedCustomer({ accounts: 2, booked: GC_BOOKED });
-      const response = await t().as(team()).post('/api/banking/connect', {
-        teamId: team().teamId,
-        provider: 'gocardless',
-        providerId: INSTITUTION_GB,
-        consentId: requisitionId,
-      });
-      expect(response.statusCode, response.body).toBe(201);
+      const response = await connectThrough(t(), team(), 'gocardless', INSTITUTION_GB, requisitionId);
       return {
         connectionId: (response.json() as ConnectionBody).id,
         holds: accountIds.map((id, index) => {
@@ -480,11 +476,11 @@ for (const provider of ['plaid', 'gocardless'] as const) {
     ) {
       bank.clear();
       const recovered = await syncConnection(t, team, connectionId);
-      expect(recovered.sync).toEqual({ ...ZERO, ...expected });
+      expect(recovered.sync).toEqual({ ...NOTHING_CHANGED, ...expected });
       expect(recovered.lastSyncStatus).toBe('SUCCEEDED');
       await expectHolds(connectionId, holds);
       const again = await syncConnection(t, team, connectionId);
-      expect(again.sync).toEqual(ZERO);
+      expect(again.sync).toEqual(NOTHING_CHANGED);
       await expectHolds(connectionId, holds);
     }
 

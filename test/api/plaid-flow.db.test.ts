@@ -45,6 +45,7 @@ import {
   listAccounts,
   listAllTransactions,
   listConnections,
+  NOTHING_CHANGED,
   type SyncBody,
   syncConnection,
   type TransactionBody,
@@ -69,14 +70,6 @@ const ACCOUNT_NAMES: Record<string, string> = {
   [CARD_2]: 'Harbour Rewards Card',
 };
 const ALL_SCOPES = ['accounts', 'balances', 'transactions'];
-const ZERO = {
-  accountsAdded: 0,
-  accountsUpdated: 0,
-  transactionsAdded: 0,
-  transactionsUpdated: 0,
-  transactionsRemoved: 0,
-};
-
 // ---------------------------------------------------------------------------------------------
 // Fake data
 
@@ -622,7 +615,7 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
     const syncsBefore = fake.calls(SYNC).length;
     tick(t);
     const second = await syncConnection(t, team, connectionId);
-    expect(second.sync).toEqual(ZERO);
+    expect(second.sync).toEqual(NOTHING_CHANGED);
     expect(syncRequests(syncsBefore)).toEqual([
       [CHECKING_ID, cursors.checking],
       [CARD_ID, cursors.card],
@@ -752,7 +745,7 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
 
     // And a sync straight after finds nothing more.
     tick(t);
-    expect((await syncConnection(t, team, connectionId)).sync).toEqual(ZERO);
+    expect((await syncConnection(t, team, connectionId)).sync).toEqual(NOTHING_CHANGED);
   });
 
   it('answers a login required mid-sync with 422 and writes nothing', async () => {
@@ -816,7 +809,7 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
     const syncsBefore = fake.calls(SYNC).length;
     tick(t);
     const caughtUp = await syncConnection(t, team, connectionId);
-    expect(caughtUp.sync).toEqual({ ...ZERO, accountsUpdated: 1, transactionsAdded: 1 });
+    expect(caughtUp.sync).toEqual({ ...NOTHING_CHANGED, accountsUpdated: 1, transactionsAdded: 1 });
     expect(syncRequests(syncsBefore)[0]).toEqual([CHECKING_ID, cursor]);
     const now = await snapshot();
     expectExactly(now.transactions, item);
@@ -954,7 +947,7 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
     expect(after.transactions).toHaveLength(reconsentBefore.transactions.length);
     expect(after.transactions).toEqual(reconsentBefore.transactions);
     tick(t);
-    expect((await syncConnection(t, team, connectionId)).sync).toEqual(ZERO);
+    expect((await syncConnection(t, team, connectionId)).sync).toEqual(NOTHING_CHANGED);
   });
 
   it('disconnects: removes the Item at Plaid, keeps the data, and refuses further syncs', async () => {

@@ -7,18 +7,11 @@ import {
   listAccounts,
   listAllTransactions,
   listConnections,
+  NOTHING_CHANGED,
   syncConnection,
   type TransactionBody,
 } from '../support/fixtures.js';
 import { unknownId } from '../support/security.js';
-
-const ZERO = {
-  accountsAdded: 0,
-  accountsUpdated: 0,
-  transactionsAdded: 0,
-  transactionsUpdated: 0,
-  transactionsRemoved: 0,
-};
 
 // The tests share one clock and run in order: those that move it come last.
 describe('sync: import, idempotence, concurrency, incremental updates and failures', () => {
@@ -84,7 +77,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
   it('a second sync at the same time changes nothing: summary all zeros, same ids, same list bodies', async () => {
     const connectionBefore = (await listConnections(t, team)).find((c) => c.id === mainId);
     const result = await syncConnection(t, team, mainId);
-    expect(result.sync).toEqual(ZERO);
+    expect(result.sync).toEqual(NOTHING_CHANGED);
     expect(result.updatedAt).toBe(connectionBefore?.updatedAt);
     expect(await listAccounts(t, team, mainId)).toEqual(firstAccounts);
     expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(firstTransactions);
@@ -112,7 +105,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     const transactions = await listAllTransactions(t, racer, { connectionId: connection.id });
     expect(transactions).toHaveLength(expected.length);
     expect(new Set(transactions.map((txn) => txn.id)).size).toBe(transactions.length);
-    const summaries = responses.map((r) => (r.json() as { sync: typeof ZERO }).sync);
+    const summaries = responses.map((r) => (r.json() as { sync: typeof NOTHING_CHANGED }).sync);
     expect(summaries.reduce((sum, s) => sum + s.accountsAdded, 0)).toBe(3);
     expect(summaries.reduce((sum, s) => sum + s.transactionsAdded, 0)).toBe(expected.length);
     for (const account of accounts) {
@@ -122,7 +115,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
       );
     }
     // And one more sync finds nothing new.
-    expect((await syncConnection(t, racer, connection.id)).sync).toEqual(ZERO);
+    expect((await syncConnection(t, racer, connection.id)).sync).toEqual(NOTHING_CHANGED);
   });
 
   it('a provider outage (sandbox-outage-*) answers 502 and writes no account or transaction', async () => {
@@ -221,7 +214,7 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
     }
 
     // And a second sync on the same day changes nothing again.
-    expect((await syncConnection(t, team, mainId)).sync).toEqual(ZERO);
+    expect((await syncConnection(t, team, mainId)).sync).toEqual(NOTHING_CHANGED);
     expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(after);
   });
 

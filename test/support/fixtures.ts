@@ -66,6 +66,15 @@ export interface SyncBody extends ConnectionBody {
   };
 }
 
+/** The summary of a sync that found nothing new. */
+export const NOTHING_CHANGED: SyncBody['sync'] = {
+  accountsAdded: 0,
+  accountsUpdated: 0,
+  transactionsAdded: 0,
+  transactionsUpdated: 0,
+  transactionsRemoved: 0,
+};
+
 export interface AccountBody {
   id: string;
   connectionId: string;
