@@ -3,11 +3,16 @@ import type { Database } from './client.js';
 const byDatabase = new WeakMap<Database, Map<string, unknown>>();
 
 /**
- * The prepared query `name` of `db`, built on first use. The hot reads run prepared: drizzle then
- * builds their SQL once instead of on every request (a quarter of a list request's CPU), and
- * PostgreSQL parses them once per connection. `name` must say everything that changes the SQL.
+ * The query `build` answers, prepared under `name` for `db` on first use. The hot reads run
+ * prepared: drizzle then builds their SQL once instead of on every request (a quarter of a list
+ * request's CPU), and PostgreSQL parses them once per connection. `name` must say everything that
+ * changes the SQL.
  */
-export function prepared<Query>(db: Database, name: string, build: () => Query): Query {
+export function prepared<Query>(
+  db: Database,
+  name: string,
+  build: () => { prepare(name: string): Query },
+): Query {
   let queries = byDatabase.get(db);
   if (!queries) {
     queries = new Map();
@@ -15,7 +20,7 @@ export function prepared<Query>(db: Database, name: string, build: () => Query):
   }
   let query = queries.get(name) as Query | undefined;
   if (!query) {
-    query = build();
+    query = build().prepare(name);
     queries.set(name, query);
   }
   return query;

@@ -13,6 +13,7 @@ import {
   deleteIfExpired,
   extendLock,
   findKey,
+  type KeyRef,
   purgeExpiredKeys,
   releaseKey,
   type StoredKey,
@@ -52,11 +53,6 @@ const IdempotencyKeyHeader = Type.String({
     'Makes a retried POST safe: the same key and request within 24 h replay the first response. ' +
     'Printable ASCII, at most 255 characters, e.g. a UUID.',
 });
-
-interface KeyRef {
-  scope: string;
-  key: string;
-}
 
 interface HeldKey extends KeyRef {
   heartbeat: NodeJS.Timeout;

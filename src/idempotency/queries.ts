@@ -4,7 +4,8 @@ import { idempotencyKeys } from '../db/schema.js';
 
 export type StoredKey = typeof idempotencyKeys.$inferSelect;
 
-interface KeyRef {
+/** An Idempotency-Key in its scope (a team, or the operator API). */
+export interface KeyRef {
   scope: string;
   key: string;
 }

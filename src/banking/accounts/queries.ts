@@ -43,19 +43,16 @@ export async function listAccountRows(db: Database, teamId: string, connectionId
           byConnection ? eq(accounts.connectionId, sql.placeholder('connectionId')) : undefined,
         ),
       )
-      .orderBy(asc(accounts.createdAt), asc(accounts.connectionId), asc(accounts.position), asc(accounts.id))
-      .prepare(byConnection ? 'accounts_of_connection' : 'accounts_of_team'),
+      .orderBy(asc(accounts.createdAt), asc(accounts.connectionId), asc(accounts.position), asc(accounts.id)),
   );
   return query.execute({ teamId, connectionId });
 }
 
 export async function findAccountRow(db: Database, teamId: string, accountId: string) {
   const query = prepared(db, 'account_by_id', () =>
-    selectAccounts(db)
-      .where(
-        and(eq(accounts.teamId, sql.placeholder('teamId')), eq(accounts.id, sql.placeholder('accountId'))),
-      )
-      .prepare('account_by_id'),
+    selectAccounts(db).where(
+      and(eq(accounts.teamId, sql.placeholder('teamId')), eq(accounts.id, sql.placeholder('accountId'))),
+    ),
   );
   const [row] = await query.execute({ teamId, accountId });
   return row ?? null;
@@ -82,8 +79,7 @@ export async function recentTransactionRows(db: Database, teamId: string, accoun
         ),
       )
       .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-      .limit(sql.placeholder('limit'))
-      .prepare('recent_transactions'),
+      .limit(sql.placeholder('limit')),
   );
   return query.execute({ teamId, accountId, limit });
 }

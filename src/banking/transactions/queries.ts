@@ -37,7 +37,7 @@ export async function listTransactionRows(db: Database, filter: TransactionFilte
     .filter(([, value]) => value !== false && value !== 'none')
     .map(([key, value]) => (value === true ? key : `${key}_${value}`))
     .join('_')}`;
-  const query = prepared(db, name, () => buildTransactionList(db, shape).prepare(name));
+  const query = prepared(db, name, () => buildTransactionList(db, shape));
   return driverRows<TransactionListRow>(query, {
     teamId: filter.teamId,
     accountId: filter.accountId,
