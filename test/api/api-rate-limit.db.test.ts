@@ -1,18 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestApp, type Team, type TestApp } from '../support/app.js';
+import { ADMIN_TOKEN, startTestApp, startTwoInstances, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/fixtures.js';
-import { bearer, issueKey, send } from '../support/security.js';
+import { bearer, issueKey, listConnectionsWith, send } from '../support/security.js';
 
 const LIMIT = 5;
-
-const listConnections = (t: TestApp, team: Team, apiKey = team.apiKey) =>
-  send(t, {
-    method: 'GET',
-    url: '/api/banking/connections',
-    authorization: bearer(apiKey),
-    query: { teamId: team.teamId },
-  });
 
 describe('rate limits per API key, in memory', () => {
   let t: TestApp;
@@ -24,13 +16,13 @@ describe('rate limits per API key, in memory', () => {
   it('counts down in RateLimit-* headers, then answers 429 problem+json with Retry-After', async () => {
     const team = await t.createTeam('Busy');
     for (let i = 1; i <= LIMIT; i++) {
-      const response = await listConnections(t, team);
+      const response = await listConnectionsWith(t, team);
       expect(response.statusCode).toBe(200);
       expect(response.headers['ratelimit-limit']).toBe(String(LIMIT));
       expect(response.headers['ratelimit-remaining']).toBe(String(LIMIT - i));
       expect(Number(response.headers['ratelimit-reset'])).toBeGreaterThan(0);
     }
-    const limited = await listConnections(t, team);
+    const limited = await listConnectionsWith(t, team);
     expectProblem(limited, 429, 'RATE_LIMITED');
     expect(limited.headers['ratelimit-remaining']).toBe('0');
     const retryAfter = Number(limited.headers['retry-after']);
@@ -49,28 +41,28 @@ describe('rate limits per API key, in memory', () => {
       });
       expectProblem(response, 400);
     }
-    expectProblem(await listConnections(t, team), 429, 'RATE_LIMITED');
+    expectProblem(await listConnectionsWith(t, team), 429, 'RATE_LIMITED');
   });
 
   it("gives each key its own budget: another key of the team and another team's key still work", async () => {
     const team = await t.createTeam('Spender');
     const other = await t.createTeam('Bystander');
     const second = await issueKey(t, team.teamId, ADMIN_TOKEN);
-    for (let i = 0; i <= LIMIT; i++) await listConnections(t, team);
-    expectProblem(await listConnections(t, team), 429);
-    expect((await listConnections(t, team, second.apiKey)).statusCode).toBe(200);
-    expect((await listConnections(t, other)).statusCode).toBe(200);
+    for (let i = 0; i <= LIMIT; i++) await listConnectionsWith(t, team);
+    expectProblem(await listConnectionsWith(t, team), 429);
+    expect((await listConnectionsWith(t, team, second.apiKey)).statusCode).toBe(200);
+    expect((await listConnectionsWith(t, other)).statusCode).toBe(200);
   });
 
   it("cannot be spent by requests forging a key's id with a wrong secret: those are 401 and not counted", async () => {
     const team = await t.createTeam('Target');
     const forged = `${team.apiKey.slice(0, -4)}AAAA`;
     for (let i = 0; i < LIMIT * 2; i++) {
-      const response = await listConnections(t, team, forged);
+      const response = await listConnectionsWith(t, team, forged);
       expect(response.statusCode).toBe(401);
       expect(response.headers['ratelimit-limit']).toBeUndefined();
     }
-    const genuine = await listConnections(t, team);
+    const genuine = await listConnectionsWith(t, team);
     expect(genuine.statusCode).toBe(200);
     expect(genuine.headers['ratelimit-remaining']).toBe(String(LIMIT - 1));
   });
@@ -85,12 +77,12 @@ describe('rate limit window', () => {
 
   it('opens again once the window has passed', async () => {
     const team = await t.createTeam('Patient');
-    await listConnections(t, team);
-    await listConnections(t, team);
-    const limited = await listConnections(t, team);
+    await listConnectionsWith(t, team);
+    await listConnectionsWith(t, team);
+    const limited = await listConnectionsWith(t, team);
     expectProblem(limited, 429);
     await sleep(1_100);
-    expect((await listConnections(t, team)).statusCode).toBe(200);
+    expect((await listConnectionsWith(t, team)).statusCode).toBe(200);
   });
 });
 
@@ -103,7 +95,7 @@ describe('rate limits when Redis is unreachable', () => {
 
   it('lets requests through rather than failing them', async () => {
     const team = await t.createTeam('Unlimited for now');
-    for (let i = 0; i < 4; i++) expect((await listConnections(t, team)).statusCode).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await listConnectionsWith(t, team)).statusCode).toBe(200);
   });
 });
 
@@ -111,31 +103,26 @@ describe('rate limits when Redis is unreachable', () => {
 const shared = process.env.REDIS_URL && process.env.DATABASE_URL;
 
 describe.runIf(shared)('rate limits shared by two instances through Redis', () => {
-  let first: TestApp;
-  let second: TestApp;
+  let instances: Awaited<ReturnType<typeof startTwoInstances>>;
   beforeAll(async () => {
-    const env = {
+    instances = await startTwoInstances({
       RATE_LIMIT_MAX: String(LIMIT),
       RATE_LIMIT_WINDOW: '1m',
       REDIS_URL: String(process.env.REDIS_URL),
-    };
-    first = await startTestApp({ env });
-    second = await startTestApp({ env, testDatabase: first.testDatabase });
+    });
   });
-  afterAll(async () => {
-    await second?.stop();
-    await first?.close();
-  });
+  afterAll(() => instances?.close());
 
   it('spends one budget per key across instances', async () => {
+    const { first, second } = instances;
     const team = await first.createTeam('Everywhere');
     for (let i = 0; i < LIMIT; i++) {
       const app = i % 2 === 0 ? first : second;
-      const response = await listConnections(app, team);
+      const response = await listConnectionsWith(app, team);
       expect(response.statusCode).toBe(200);
       expect(response.headers['ratelimit-remaining']).toBe(String(LIMIT - 1 - i));
     }
-    expectProblem(await listConnections(first, team), 429, 'RATE_LIMITED');
-    expectProblem(await listConnections(second, team), 429, 'RATE_LIMITED');
+    expectProblem(await listConnectionsWith(first, team), 429, 'RATE_LIMITED');
+    expectProblem(await listConnectionsWith(second, team), 429, 'RATE_LIMITED');
   });
 });

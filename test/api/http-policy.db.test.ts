@@ -1,18 +1,12 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type Team, type TestApp } from '../support/app.js';
-import { bearer, send } from '../support/security.js';
+import { listConnectionsWith, send } from '../support/security.js';
 
 const ALLOWED = 'https://app.example.com';
 
 const listFrom = (t: TestApp, team: Team, origin: string) =>
-  send(t, {
-    method: 'GET',
-    url: '/api/banking/connections',
-    authorization: bearer(team.apiKey),
-    query: { teamId: team.teamId },
-    headers: { origin },
-  });
+  listConnectionsWith(t, team, team.apiKey, { origin });
 
 /** Writes raw bytes to the listening app and reads the whole answer until the socket closes. */
 function rawExchange(port: number, bytes: string): Promise<string> {

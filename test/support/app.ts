@@ -142,6 +142,23 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
+/**
+ * Two instances of the app on one database, as two servers of a deployment: PostgreSQL only
+ * (PGlite is one process's database). `close` stops both and drops the database.
+ */
+export async function startTwoInstances(env: Record<string, string>) {
+  const first = await startTestApp({ env });
+  const second = await startTestApp({ env, testDatabase: first.testDatabase });
+  return {
+    first,
+    second,
+    async close() {
+      await second.stop();
+      await first.close();
+    },
+  };
+}
+
 /** Connects a sandbox bank for `team` and returns the connection. */
 export async function connectSandbox(
   client: TeamClient,

@@ -5,7 +5,7 @@
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { TestApp } from './app.js';
+import type { Team, TestApp } from './app.js';
 import { expectProblem } from './fixtures.js';
 
 /** A 401 problem that tells the client how to authenticate. */
@@ -42,6 +42,22 @@ export function send(t: TestApp, request: RawRequest): Promise<LightMyRequestRes
     }
   }
   return t.app.inject(options);
+}
+
+/** `GET /api/banking/connections` of `team` with any key (the team's own by default) and headers. */
+export function listConnectionsWith(
+  t: TestApp,
+  team: Team,
+  apiKey = team.apiKey,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return send(t, {
+    method: 'GET',
+    url: '/api/banking/connections',
+    authorization: bearer(apiKey),
+    query: { teamId: team.teamId },
+    headers,
+  });
 }
 
 /** Issues another API key for a team through the admin API. */
