@@ -1,17 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestApp, startTwoInstances, type TestApp } from '../support/app.js';
-import { expectProblem } from '../support/fixtures.js';
+import { ADMIN_TOKEN, startTwoInstances } from '../support/app.js';
+import { expectProblem, useTestApp } from '../support/fixtures.js';
 import { bearer, issueKey, listConnectionsWith, send } from '../support/security.js';
 
 const LIMIT = 5;
 
 describe('rate limits per API key, in memory', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW: '1m' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW: '1m' } });
 
   it('counts down in RateLimit-* headers, then answers 429 problem+json with Retry-After', async () => {
     const team = await t.createTeam('Busy');
@@ -69,11 +65,7 @@ describe('rate limits per API key, in memory', () => {
 });
 
 describe('rate limit window', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '1s' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '1s' } });
 
   it('opens again once the window has passed', async () => {
     const team = await t.createTeam('Patient');
@@ -87,11 +79,7 @@ describe('rate limit window', () => {
 });
 
 describe('rate limits when Redis is unreachable', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_MAX: '2', REDIS_URL: 'redis://127.0.0.1:1' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { RATE_LIMIT_MAX: '2', REDIS_URL: 'redis://127.0.0.1:1' } });
 
   it('lets requests through rather than failing them', async () => {
     const team = await t.createTeam('Unlimited for now');

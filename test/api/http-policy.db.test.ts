@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type Team, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Team, TestApp } from '../support/app.js';
+import { useTestApp } from '../support/fixtures.js';
 import { listConnectionsWith, send } from '../support/security.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -22,13 +23,11 @@ function rawExchange(port: number, bytes: string): Promise<string> {
 }
 
 describe('security headers and CORS off by default', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let team: Team;
   beforeAll(async () => {
-    t = await startTestApp();
     team = await t.createTeam('Browser');
   });
-  afterAll(() => t.close());
 
   it('sends the security headers on API answers and on errors', async () => {
     for (const response of [
@@ -85,13 +84,11 @@ describe('security headers and CORS off by default', () => {
 });
 
 describe('CORS with an allow-list', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { CORS_ORIGINS: `${ALLOWED}, https://other.example.com` } });
   let team: Team;
   beforeAll(async () => {
-    t = await startTestApp({ env: { CORS_ORIGINS: `${ALLOWED}, https://other.example.com` } });
     team = await t.createTeam('Browser');
   });
-  afterAll(() => t.close());
 
   it('lets a listed origin read answers and the paging, rate-limit and idempotency headers', async () => {
     const response = await listFrom(t, team, ALLOWED);

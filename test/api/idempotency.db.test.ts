@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestApp, type Team, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, type Team, type TestApp } from '../support/app.js';
 import {
   type ConnectionBody,
   expectProblem,
   expectValidationProblem,
   listConnections,
+  useTestApp,
 } from '../support/fixtures.js';
 import { bearer, send } from '../support/security.js';
 
@@ -29,14 +30,11 @@ async function storedKeys(t: TestApp) {
 }
 
 describe('Idempotency-Key on POST requests', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { ENCRYPTION_KEY } });
   let team: Team;
-
   beforeAll(async () => {
-    t = await startTestApp({ env: { ENCRYPTION_KEY } });
     team = await t.createTeam('Idempotent');
   });
-  afterAll(() => t.close());
 
   const connect = (key: string | undefined, body: object, who = team) =>
     t.as(who).post('/api/banking/connect', body, key === undefined ? {} : { 'idempotency-key': key });
@@ -245,11 +243,7 @@ describe('Idempotency-Key on POST requests', () => {
 });
 
 describe('Idempotency-Key without ENCRYPTION_KEY', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('does not keep a response holding a credential: a replay says so (409) and nothing runs twice', async () => {
     const create = () =>

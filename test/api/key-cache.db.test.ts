@@ -1,16 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestApp, startTwoInstances, type Team, type TestApp } from '../support/app.js';
+import { ADMIN_TOKEN, startTwoInstances, type Team } from '../support/app.js';
+import { useTestApp } from '../support/fixtures.js';
 import { expectUnauthorized, issueKey, listConnectionsWith, revokeKey } from '../support/security.js';
 
 describe('verified API keys are remembered for API_KEY_CACHE_TTL', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { API_KEY_CACHE_TTL: '1m' } });
   let team: Team;
   beforeAll(async () => {
-    t = await startTestApp({ env: { API_KEY_CACHE_TTL: '1m' } });
     team = await t.createTeam('Cached');
   });
-  afterAll(() => t.close());
 
   it('refuses a key revoked through this instance at once, even though it was just used', async () => {
     const key = await issueKey(t, team.teamId, ADMIN_TOKEN);

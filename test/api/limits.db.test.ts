@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type Team, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Team } from '../support/app.js';
+import { useTestApp } from '../support/fixtures.js';
 
 describe('input the database could not store', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let team: Team;
   beforeAll(async () => {
-    t = await startTestApp();
     team = await t.createTeam();
   });
-  afterAll(() => t.close());
 
   it.each([50, 5_000, 300_000])(
     'refuses metadata nested %i deep with a 400 and writes nothing',
@@ -68,13 +67,11 @@ describe('input the database could not store', () => {
 });
 
 describe('limits on what a client may store', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let team: Team;
   beforeAll(async () => {
-    t = await startTestApp();
     team = await t.createTeam();
   });
-  afterAll(() => t.close());
 
   const connect = (fields: Record<string, unknown>) =>
     t.as(team).post('/api/banking/connect', {

@@ -5,7 +5,7 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { startTestApp, type Team, type TestApp } from './app.js';
+import { startTestApp, type Team, type TestApp, type TestAppOptions } from './app.js';
 
 export const DAY_MS = 86_400_000;
 export const SCOPES = ['accounts', 'balances', 'transactions'] as const;
@@ -20,11 +20,11 @@ export type Json = Record<string, unknown>;
  * Starts an app on a fresh database before the tests of the enclosing `describe` and drops it
  * after them. The object returned is filled in by `beforeAll`: use it in hooks and tests only.
  */
-export function useTestApp(): TestApp {
+export function useTestApp(options: TestAppOptions = {}): TestApp {
   const t = {} as TestApp;
   let started: TestApp | undefined;
   beforeAll(async () => {
-    started = await startTestApp();
+    started = await startTestApp(options);
     Object.assign(t, started);
   });
   afterAll(() => started?.close());
