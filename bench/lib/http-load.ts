@@ -5,7 +5,7 @@
  * concurrency with autocannon (HTTP) or a pool of the same size (driver).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer } from 'node:net';
@@ -181,12 +181,23 @@ export function percentile(samples: number[], p: number): number {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
 }
 
-/** Runs `statements` one after the other on `client`, as the service runs them for a request. */
+/** A statement's name when the baseline prepares it: the same text always gets the same name. */
+const statementName = (text: string) => `bench_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+
+/**
+ * Runs `statements` one after the other on `client`, as the service runs them for a request:
+ * prepared (the service's reads are prepared statements, which PostgreSQL parses once per
+ * connection and may keep a generic plan for) and read as arrays, as drizzle reads them.
+ */
 export async function runStatements(client: pg.ClientBase | pg.Pool, statements: Statement[]) {
   let rows = 0;
   for (const statement of statements) {
-    // drizzle reads selected rows as arrays too.
-    const result = await client.query({ text: statement.text, values: statement.values, rowMode: 'array' });
+    const result = await client.query({
+      name: statementName(statement.text),
+      text: statement.text,
+      values: statement.values,
+      rowMode: 'array',
+    });
     rows = result.rowCount ?? 0;
   }
   return rows;

@@ -269,10 +269,14 @@ export const readLatency: Scenario = {
 async function explain(client: pg.Client, title: string, statements: Statement[]): Promise<string> {
   const parts = [`## ${title}\n`];
   for (const statement of statements) {
-    const plan = await client.query<{ 'QUERY PLAN': string }>(
-      `explain (analyze, buffers) ${statement.text}`,
-      statement.values,
-    );
+    // The plan the service gets: its statements are prepared, and PostgreSQL tries five custom
+    // plans before it settles on a generic one.
+    await client.query(`prepare explained as ${statement.text}`);
+    const args = statement.values.map((value) => client.escapeLiteral(String(value)));
+    const execute = `execute explained${args.length > 0 ? `(${args.join(', ')})` : ''}`;
+    for (let i = 0; i < 6; i++) await client.query(execute);
+    const plan = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${execute}`);
+    await client.query('deallocate explained');
     parts.push('```sql', statement.text, `-- ${JSON.stringify(statement.values)}`, '```', '```');
     parts.push(...plan.rows.map((row) => row['QUERY PLAN']), '```', '');
   }

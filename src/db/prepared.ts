@@ -3,6 +3,14 @@ import type { Database } from './client.js';
 const byDatabase = new WeakMap<Database, Map<string, unknown>>();
 
 /**
+ * PostgreSQL keeps a prepared statement, and its plan, on every pooled connection until the
+ * connection closes. Names come from request shapes (filters, page size), so past this many a
+ * query is built afresh and sent unnamed instead: no mix of requests can grow the server's memory
+ * without bound.
+ */
+export const MAX_PREPARED_STATEMENTS = 1000;
+
+/**
  * The query `build` answers, prepared under `name` for `db` on first use. The hot reads run
  * prepared: drizzle then builds their SQL once instead of on every request (a quarter of a list
  * request's CPU), and PostgreSQL parses them once per connection. `name` must say everything that
@@ -20,6 +28,8 @@ export function prepared<Query>(
   }
   let query = queries.get(name) as Query | undefined;
   if (!query) {
+    // An empty name is an unnamed statement for node-postgres (PGlite ignores names).
+    if (queries.size >= MAX_PREPARED_STATEMENTS) return build().prepare('');
     query = build().prepare(name);
     queries.set(name, query);
   }

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { transactions } from '../../src/db/schema.js';
@@ -26,15 +27,21 @@ describe('reads: one query per list, pages that new rows do not move', () => {
   let sample: TransactionBody;
   /** Every statement the app sent since the last reset, but the API-key lookup of the guard. */
   let statements: string[] = [];
+  /** The values bound to each of `statements`. */
+  let values: unknown[][] = [];
+  let databaseUrl: string | undefined;
 
   beforeAll(async () => {
     const testDatabase = await createTestDatabase();
+    databaseUrl = testDatabase.env.DATABASE_URL;
     const handle = await openDatabase({
       databaseUrl: testDatabase.env.DATABASE_URL,
       dataDir: testDatabase.env.DATA_DIR ?? 'memory://',
       poolSize: 5,
-      logQuery: (statement) => {
-        if (!/from "api_keys"/.test(statement)) statements.push(statement);
+      logQuery: (statement, params) => {
+        if (/from "api_keys"/.test(statement)) return;
+        statements.push(statement);
+        values.push(params);
       },
     });
     await handle.migrate();
@@ -57,10 +64,12 @@ describe('reads: one query per list, pages that new rows do not move', () => {
   afterAll(() => t.close());
   beforeEach(() => {
     statements = [];
+    values = [];
   });
 
   const get = async (url: string, query: Record<string, string | number> = {}) => {
     statements = [];
+    values = [];
     const response = await t.as(team).get(url, { teamId: team.teamId, ...query });
     expect(response.statusCode, response.body).toBe(200);
     return response;
@@ -103,6 +112,34 @@ describe('reads: one query per list, pages that new rows do not move', () => {
       expect(statements[0]).toMatch(/\("transactions"\."transaction_date", "transactions"\."id"\) < \(/);
       expect(statements[0]).not.toMatch(/\boffset\b/i);
     });
+
+    it('the page size is written into the statement, so PostgreSQL can keep one plan for it', async () => {
+      await get('/api/banking/transactions', { limit: 7 });
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/ limit 8$/);
+      expect(values[0]).toEqual([team.teamId]);
+    });
+
+    it.runIf(process.env.DATABASE_URL)(
+      'PostgreSQL runs the list statement on a generic plan once prepared, instead of planning it every time',
+      async () => {
+        await get('/api/banking/transactions', { accountId: account.id, limit: 3 });
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          for (let i = 0; i < 8; i++) {
+            await client.query({ name: 'list', text: statements[0] as string, values: values[0] });
+          }
+          const { rows } = await client.query<{ generic_plans: string; custom_plans: string }>(
+            `select generic_plans, custom_plans from pg_prepared_statements where name = 'list'`,
+          );
+          // PostgreSQL tries five custom plans, then keeps the generic one when it costs no more.
+          expect(rows).toEqual([{ generic_plans: '3', custom_plans: '5' }]);
+        } finally {
+          await client.end();
+        }
+      },
+    );
 
     it('the nested account and connection of 80 rows come from the same one statement (no query per row)', async () => {
       const response = await get('/api/banking/transactions', { limit: 5000 });
