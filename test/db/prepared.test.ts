@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
-import { MAX_PREPARED_STATEMENTS, prepared } from '../../src/db/prepared.js';
+import { literalLimit, MAX_PREPARED_STATEMENTS, prepared } from '../../src/db/prepared.js';
 
 /** A stand-in for a drizzle query builder: records the names it was prepared under. */
 function builder(names: string[]) {
@@ -37,4 +37,11 @@ describe('prepared statements', () => {
     prepared(db, 'q0', builder(names));
     expect(names).toHaveLength(MAX_PREPARED_STATEMENTS + 2);
   });
+
+  it.each([0, -1, 1.5, Number.NaN, 2 ** 60])(
+    'refuses %s as a literal limit, so nothing but a count reaches the SQL',
+    (limit) => {
+      expect(() => literalLimit(limit)).toThrow(/invalid limit/);
+    },
+  );
 });

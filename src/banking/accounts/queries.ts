@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
-import { prepared } from '../../db/prepared.js';
+import { literalLimit, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 
 const accountColumns = {
@@ -59,7 +59,7 @@ export async function findAccountRow(db: Database, teamId: string, accountId: st
 }
 
 export async function recentTransactionRows(db: Database, teamId: string, accountId: string, limit: number) {
-  const query = prepared(db, 'recent_transactions', () =>
+  const query = prepared(db, `recent_transactions_limit${limit}`, () =>
     db
       .select({
         id: transactions.id,
@@ -79,9 +79,9 @@ export async function recentTransactionRows(db: Database, teamId: string, accoun
         ),
       )
       .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-      .limit(sql.placeholder('limit')),
+      .limit(literalLimit(limit)),
   );
-  return query.execute({ teamId, accountId, limit });
+  return query.execute({ teamId, accountId });
 }
 
 export async function connectionExists(db: Queryable, teamId: string, connectionId: string) {

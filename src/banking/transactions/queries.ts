@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { driverRows, prepared } from '../../db/prepared.js';
+import { driverRows, literalLimit, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 import type { CursorPosition } from './cursor.js';
 import type { Bound } from './date-range.js';
@@ -23,10 +23,8 @@ export interface TransactionFilter {
  * OFFSET is ever used and rows added since a page was served never move the next one.
  */
 export async function listTransactionRows(db: Database, filter: TransactionFilter, limit: number) {
-  // One prepared query per combination of filters in use and page size; the values are parameters.
-  // The limit is written into the SQL: with `LIMIT $n` PostgreSQL cannot cost a generic plan (it
-  // assumes a tenth of the team's rows) and re-plans every execution, which costs as much as the
-  // page's index scan itself. With a literal it keeps one generic plan per statement.
+  // One prepared query per combination of filters in use and page size (see `literalLimit`); the
+  // values are parameters.
   const shape: ListShape = {
     account: filter.accountId !== undefined,
     connection: filter.connectionId !== undefined,
@@ -85,7 +83,6 @@ interface ListShape {
 }
 
 function buildTransactionList(db: Database, shape: ListShape, limit: number) {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`invalid page size ${limit}`);
   const param = (name: string) => sql.placeholder(name);
   const conditions: (SQL | undefined)[] = [
     eq(transactions.teamId, param('teamId')),
@@ -100,8 +97,6 @@ function buildTransactionList(db: Database, shape: ListShape, limit: number) {
       ? sql`(${transactions.transactionDate}, ${transactions.id}) < (${param('afterDate')}::timestamptz, ${param('afterId')})`
       : undefined,
   ];
-  // drizzle types `limit` as a number or a placeholder, and writes any SQL object as it is.
-  const pageSize = sql.raw(String(limit)) as unknown as number;
   return db
     .select({
       id: transactions.id,
@@ -132,5 +127,5 @@ function buildTransactionList(db: Database, shape: ListShape, limit: number) {
     )
     .where(and(...conditions))
     .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-    .limit(pageSize);
+    .limit(literalLimit(limit));
 }
