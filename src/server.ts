@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
+import { runPrimary } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createLogger } from './logging.js';
@@ -26,7 +28,8 @@ async function embeddedEncryptionKey(config: Config): Promise<Config['encryption
 }
 
 /**
- * The process: configuration, logger, database, listen, graceful shutdown. On SIGTERM or
+ * The process: configuration, logger, database, listen, graceful shutdown (or, with
+ * WEB_CONCURRENCY above 1, the primary of that many such processes: see `cluster.ts`). On SIGTERM or
  * SIGINT the server stops accepting connections, lets in-flight requests finish, closes the
  * database and exits 0; if that takes longer than SHUTDOWN_TIMEOUT_MS it exits 1.
  */
@@ -43,6 +46,20 @@ async function main() {
   }
 
   const logger = createLogger(config.logLevel);
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    if (!config.rateLimit.redisUrl) {
+      logger.warn(
+        { workers: config.webConcurrency },
+        'without REDIS_URL each worker counts rate limits apart: a key may make WEB_CONCURRENCY times RATE_LIMIT_MAX',
+      );
+    }
+    runPrimary({
+      workers: config.webConcurrency,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      logger,
+    });
+    return;
+  }
   config = { ...config, encryptionKeys: config.encryptionKeys ?? (await embeddedEncryptionKey(config)) };
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,

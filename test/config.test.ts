@@ -8,7 +8,18 @@ describe('configuration', () => {
       dataDir: './data',
       databaseUrl: undefined,
       sandboxEnabled: true,
+      webConcurrency: 1,
     });
+  });
+
+  it('runs several processes only on PostgreSQL, whose data they can share', () => {
+    expect(loadConfig({ WEB_CONCURRENCY: '4', DATABASE_URL: 'postgres://db/app' })).toMatchObject({
+      webConcurrency: 4,
+    });
+    expect(() => loadConfig({ WEB_CONCURRENCY: '2' })).toThrow(/WEB_CONCURRENCY above 1 needs DATABASE_URL/);
+    expect(() => loadConfig({ WEB_CONCURRENCY: '0', DATABASE_URL: 'postgres://db/app' })).toThrow(
+      /WEB_CONCURRENCY/,
+    );
   });
 
   it('names every bad variable in one clear error', () => {
