@@ -34,6 +34,16 @@ export async function cpuMsOf(pid: number): Promise<number | null> {
   }
 }
 
+/** CPU time (ms) of process `pid` and of its live children (the workers of a cluster); null when unreadable. */
+export async function treeCpuMs(pid: number): Promise<number | null> {
+  const own = await cpuMsOf(pid);
+  if (own === null) return null;
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  let total = own;
+  for (const child of children.split(' ').filter(Boolean)) total += (await cpuMsOf(Number(child))) ?? 0;
+  return total;
+}
+
 /**
  * CPU time (ms) used so far by each PostgreSQL backend of `monitor`'s database (but its own),
  * when the server runs on this machine.
@@ -84,11 +94,11 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * `node dist/src/server.js` as `npm start` runs it, against `databaseUrl`. Logs at `warn` (no
- * line per request), no background sync, a rate limit no run reaches, and a pool of
- * `CONCURRENCY` connections like the driver baseline's.
+ * `node dist/src/server.js` as `npm start` runs it, against `databaseUrl`, with `workers`
+ * processes (`WEB_CONCURRENCY`). Logs at `warn` (no line per request), no background sync, a rate
+ * limit no run reaches, and `CONCURRENCY` database connections in all, like the driver baseline.
  */
-export async function startService(databaseUrl: string): Promise<RunningServer> {
+export async function startService(databaseUrl: string, workers = 1): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [await compiledPath('src/server.ts')], {
     env: {
@@ -96,7 +106,8 @@ export async function startService(databaseUrl: string): Promise<RunningServer> 
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: String(CONCURRENCY),
+      DATABASE_POOL_SIZE: String(Math.ceil(CONCURRENCY / workers)),
+      WEB_CONCURRENCY: String(workers),
       LOG_LEVEL: 'warn',
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SCHEDULER_ENABLED: 'false',
@@ -225,7 +236,7 @@ export async function httpThroughput(
   seconds: number,
   measured?: { server: RunningServer; monitor: pg.Client },
 ): Promise<Throughput> {
-  const serverBefore = measured ? await cpuMsOf(measured.server.pid) : null;
+  const serverBefore = measured ? await treeCpuMs(measured.server.pid) : null;
   const databaseBefore = measured ? await backendsCpuMs(measured.monitor) : null;
   const result = await autocannon({ url, headers, connections: CONCURRENCY, duration: seconds });
   const failed = result.errors + result.timeouts + result.non2xx;
@@ -233,7 +244,7 @@ export async function httpThroughput(
   const n = result.requests.total;
   return {
     perSecond: n / result.duration,
-    clientCpuMsEach: measured ? perUnit(serverBefore, await cpuMsOf(measured.server.pid), n) : null,
+    clientCpuMsEach: measured ? perUnit(serverBefore, await treeCpuMs(measured.server.pid), n) : null,
     databaseCpuMsEach:
       measured && databaseBefore
         ? perUnit(0, backendsDelta(databaseBefore, await backendsCpuMs(measured.monitor)), n)
