@@ -11,10 +11,12 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import type pg from 'pg';
 import type { BareHttpInput } from './bare-http.js';
 import type { Statement } from './capture.js';
+import { runChild } from './child.js';
 import { compiledPath } from './compile.js';
+import type { DriverChildInput, DriverChildResult } from './driver-child.js';
 
 export const CONCURRENCY = 20;
 
@@ -253,44 +255,51 @@ export async function httpThroughput(
 }
 
 /**
- * Statements per second through the driver: a pool of `CONCURRENCY`, each client in a loop, for
- * `seconds`; with this process's CPU and the database's per run of `statements`.
+ * Statements per second through the driver: `processes` child processes whose pools hold
+ * `CONCURRENCY` clients in all, each client running `statements` in a loop, counted for `seconds`
+ * after `warmUpSeconds`; with the CPU of those processes and of the database per run of
+ * `statements`. One Node process parses rows on one core, so a run with as many processes as
+ * the service has workers is the like-for-like baseline.
  */
 export async function driverThroughput(
   databaseUrl: string,
   statements: Statement[],
-  seconds: number,
-  monitor?: pg.Client,
+  options: { seconds: number; warmUpSeconds: number; processes: number; monitor?: pg.Client },
 ): Promise<Throughput> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
-  try {
-    // Connected before the clock starts, as the service's pool is by the time it is measured.
-    const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => pool.connect()));
-    const databaseBefore = monitor ? await backendsCpuMs(monitor) : null;
-    const clientBefore = process.cpuUsage();
-    let done = 0;
-    const start = performance.now();
-    const end = start + seconds * 1000;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (performance.now() < end) {
-          await runStatements(client, statements);
-          done++;
-        }
-        client.release();
-      }),
-    );
-    const elapsed = (performance.now() - start) / 1000;
-    const clientCpu = process.cpuUsage(clientBefore);
-    return {
-      perSecond: done / elapsed,
-      clientCpuMsEach: (clientCpu.user + clientCpu.system) / 1000 / done,
-      databaseCpuMsEach:
-        monitor && databaseBefore
-          ? perUnit(0, backendsDelta(databaseBefore, await backendsCpuMs(monitor)), done)
-          : null,
-    };
-  } finally {
-    await pool.end();
-  }
+  const { seconds, warmUpSeconds, processes, monitor } = options;
+  const setUpMs = 2_000;
+  const lingerMs = 1_000;
+  const startAt = Date.now() + setUpMs + warmUpSeconds * 1000;
+  const endAt = startAt + seconds * 1000;
+  const module = await compiledPath('bench/lib/driver-child.ts');
+  const runs = Array.from({ length: processes }, (_, i) =>
+    runChild<DriverChildInput, DriverChildResult>(module, {
+      databaseUrl,
+      statements,
+      clients: Math.floor(CONCURRENCY / processes) + (i < CONCURRENCY % processes ? 1 : 0),
+      startAt,
+      endAt,
+      lingerMs,
+    }),
+  );
+  // Read the database's CPU while the children's connections are open: at the start and at the end.
+  const sleepUntil = (at: number) =>
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+  const readings = monitor
+    ? (async () => {
+        await sleepUntil(startAt);
+        const before = await backendsCpuMs(monitor);
+        await sleepUntil(endAt + lingerMs / 4);
+        return backendsDelta(before, await backendsCpuMs(monitor));
+      })()
+    : Promise.resolve(null);
+  const results = await Promise.all(runs);
+  const databaseCpu = await readings;
+  const done = results.reduce((sum, result) => sum + result.done, 0);
+  const clientCpu = results.reduce((sum, result) => sum + result.cpuMs, 0);
+  return {
+    perSecond: done / seconds,
+    clientCpuMsEach: done > 0 ? clientCpu / done : null,
+    databaseCpuMsEach: databaseCpu === null ? null : perUnit(0, databaseCpu, done),
+  };
 }

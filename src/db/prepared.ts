@@ -39,8 +39,8 @@ export function prepared<Query>(
 
 /**
  * `limit` written into the SQL rather than bound: with `LIMIT $n` PostgreSQL cannot cost a generic
- * plan (it assumes a tenth of the rows) and so plans every execution afresh, which for a page of
- * rows costs as much as the index scan itself; with a literal it keeps one generic plan. The name
+ * plan (it assumes a tenth of the rows) and so plans every execution afresh, about as much
+ * work as reading a small page; with a literal it keeps one generic plan. The name
  * of the prepared query must then include the limit.
  */
 export function literalLimit(limit: number): number {
