@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
+import { isoTimestamp } from '../../db/format.js';
 import { literalLimit, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 
@@ -14,8 +15,8 @@ const accountColumns = {
   balanceMinor: accounts.balanceMinor,
   availableBalanceMinor: accounts.availableBalanceMinor,
   transactionCount: accounts.transactionCount,
-  createdAt: accounts.createdAt,
-  updatedAt: accounts.updatedAt,
+  createdAt: isoTimestamp(accounts.createdAt),
+  updatedAt: isoTimestamp(accounts.updatedAt),
   provider: connections.provider,
   connectionStatus: connections.status,
 };
@@ -66,7 +67,7 @@ export async function recentTransactionRows(db: Database, teamId: string, accoun
         amountMinor: transactions.amountMinor,
         currency: transactions.currency,
         description: transactions.description,
-        transactionDate: transactions.transactionDate,
+        transactionDate: isoTimestamp(transactions.transactionDate),
         type: transactions.type,
         category: transactions.category,
         status: transactions.status,

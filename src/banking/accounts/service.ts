@@ -25,8 +25,8 @@ function toAccountView(row: AccountWithConnectionRow): AccountView {
     availableBalance:
       row.availableBalanceMinor === null ? null : toMajorUnits(row.availableBalanceMinor, row.currency),
     connection: { id: row.connectionId, provider: row.provider, status: row.connectionStatus },
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 
@@ -57,7 +57,7 @@ export function createAccountsService(db: Database) {
           amount: toMajorUnits(transaction.amountMinor, transaction.currency),
           currency: transaction.currency,
           description: transaction.description,
-          transactionDate: transaction.transactionDate.toISOString(),
+          transactionDate: transaction.transactionDate,
           type: transaction.type,
           category: transaction.category,
           status: transaction.status,

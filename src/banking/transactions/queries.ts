@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { isoTimestamp } from '../../db/format.js';
 import { driverRows, literalLimit, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 import type { CursorPosition } from './cursor.js';
@@ -105,10 +106,7 @@ function buildTransactionList(db: Database, shape: ListShape, limit: number) {
       amountMinor: transactions.amountMinor,
       currency: transactions.currency,
       description: transactions.description,
-      transactionDate:
-        sql`to_char(${transactions.transactionDate} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as(
-          'transaction_date',
-        ),
+      transactionDate: isoTimestamp(transactions.transactionDate).as('transaction_date'),
       type: transactions.type,
       category: transactions.category,
       status: transactions.status,
