@@ -11,6 +11,9 @@ const byDatabase = new WeakMap<Database, Map<string, unknown>>();
  */
 export const MAX_PREPARED_STATEMENTS = 1000;
 
+/** PostgreSQL cuts longer statement names, and two names that share their first 63 characters clash. */
+const MAX_NAME_LENGTH = 63;
+
 /**
  * The query `build` answers, prepared under `name` for `db` on first use. The hot reads run
  * prepared: drizzle then builds their SQL once instead of on every request (a quarter of a list
@@ -22,6 +25,7 @@ export function prepared<Query>(
   name: string,
   build: () => { prepare(name: string): Query },
 ): Query {
+  if (name.length > MAX_NAME_LENGTH) throw new Error(`prepared statement name too long: ${name}`);
   let queries = byDatabase.get(db);
   if (!queries) {
     queries = new Map();

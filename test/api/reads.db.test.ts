@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/banking/transactions/cursor.js';
 import { openDatabase } from '../../src/db/client.js';
 import { transactions } from '../../src/db/schema.js';
 import { newId } from '../../src/ids.js';
@@ -111,6 +112,21 @@ describe('reads: one query per list, pages that new rows do not move', () => {
       expect(statements).toHaveLength(1);
       expect(statements[0]).toMatch(/\("transactions"\."transaction_date", "transactions"\."id"\) < \(/);
       expect(statements[0]).not.toMatch(/\boffset\b/i);
+    });
+
+    it('every filter with a cursor and the largest page prepares under a name PostgreSQL keeps whole', async () => {
+      const response = await get('/api/banking/transactions', {
+        accountId: account.id,
+        connectionId,
+        from: '2000-01-01',
+        to: sample.transactionDate,
+        type: sample.type,
+        category: sample.category as string,
+        cursor: encodeCursor({ transactionDate: new Date(sample.transactionDate), id: sample.id }),
+        limit: 5000,
+      });
+      expect(Array.isArray(response.json())).toBe(true);
+      expect(statements[0]).toMatch(/ limit 5001$/);
     });
 
     it('the page size is written into the statement, so PostgreSQL can keep one plan for it', async () => {

@@ -38,6 +38,11 @@ describe('prepared statements', () => {
     expect(names).toHaveLength(MAX_PREPARED_STATEMENTS + 2);
   });
 
+  it('refuses a name PostgreSQL would cut, where two statements could clash', () => {
+    expect(() => prepared({} as Database, 'x'.repeat(64), builder([]))).toThrow(/name too long/);
+    expect(prepared({} as Database, 'x'.repeat(63), builder([]))).toEqual({ name: 'x'.repeat(63) });
+  });
+
   it.each([0, -1, 1.5, Number.NaN, 2 ** 60])(
     'refuses %s as a literal limit, so nothing but a count reaches the SQL',
     (limit) => {

@@ -35,10 +35,18 @@ export async function listTransactionRows(db: Database, filter: TransactionFilte
     category: filter.category !== undefined,
     after: Boolean(filter.after),
   };
-  const name = `transactions_${Object.entries(shape)
-    .filter(([, value]) => value !== false && value !== 'none')
-    .map(([key, value]) => (value === true ? key : `${key}_${value}`))
-    .join('_')}_limit${limit}`;
+  // One letter per filter in use: PostgreSQL cuts statement names at 63 characters.
+  const filters = [
+    shape.account && 'a',
+    shape.connection && 'c',
+    shape.from && 'f',
+    shape.to === 'before' && 'b',
+    shape.to === 'upto' && 'u',
+    shape.type && 't',
+    shape.category && 'g',
+    shape.after && 'k',
+  ].filter(Boolean);
+  const name = `transactions_${filters.join('') || 'all'}_limit${limit}`;
   const query = prepared(db, name, () => buildTransactionList(db, shape, limit));
   return driverRows<TransactionListRow>(query, {
     teamId: filter.teamId,
