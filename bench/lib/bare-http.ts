@@ -1,10 +1,13 @@
 /**
- * A child process that is nothing but `node:http` answering every request with the same bytes
- * (a body and headers captured from the service): the most any HTTP server in Node can do here.
+ * A child process that answers every request with the same bytes (a body and headers captured
+ * from the service) and does nothing else: with `node:http`, the most any HTTP server in Node
+ * can do here; with Fastify, what the framework costs before the service does any work.
  */
 import { createServer } from 'node:http';
+import Fastify from 'fastify';
 
 export interface BareHttpInput {
+  framework: 'node:http' | 'fastify';
   bodyBase64: string;
   headers: Record<string, string>;
 }
@@ -13,13 +16,21 @@ const raw = process.argv[2];
 if (!raw || !process.send) throw new Error('run this module through startBareHttp');
 const input = JSON.parse(raw) as BareHttpInput;
 const body = Buffer.from(input.bodyBase64, 'base64');
-const headers = { ...input.headers, 'content-length': String(body.length) };
-const server = createServer((_request, response) => {
-  response.writeHead(200, headers);
-  response.end(body);
-});
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
+const reportPort = (address: ReturnType<ReturnType<typeof createServer>['address']>) =>
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+
+if (input.framework === 'fastify') {
+  const app = Fastify({ logger: false });
+  app.get('/*', (_request, reply) => reply.headers(input.headers).send(body));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  reportPort(app.server.address());
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+} else {
+  const headers = { ...input.headers, 'content-length': String(body.length) };
+  const server = createServer((_request, response) => {
+    response.writeHead(200, headers);
+    response.end(body);
+  });
+  server.listen(0, '127.0.0.1', () => reportPort(server.address()));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}

@@ -135,9 +135,13 @@ export async function startService(databaseUrl: string, workers = 1): Promise<Ru
   return { origin, pid: child.pid as number, stop: () => stopChild(child) };
 }
 
-/** A child process answering every request with `body` and `headers` (see `bare-http.ts`). */
-export async function startBareHttp(body: Buffer, headers: Record<string, string>): Promise<RunningServer> {
-  const input: BareHttpInput = { bodyBase64: body.toString('base64'), headers };
+/** A child process answering every request with `body` and `headers`, with `framework` (see `bare-http.ts`). */
+export async function startBareHttp(
+  framework: BareHttpInput['framework'],
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<RunningServer> {
+  const input: BareHttpInput = { framework, bodyBase64: body.toString('base64'), headers };
   const child = fork(await compiledPath('bench/lib/bare-http.ts'), [JSON.stringify(input)], {
     execArgv: [],
     stdio: ['ignore', 2, 2, 'ipc'],

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { createAccountsService } from '../../src/banking/accounts/service.js';
 import { createTransactionsService } from '../../src/banking/transactions/service.js';
+import type { BareHttpInput } from '../lib/bare-http.js';
 import { captureStatements, type Statement } from '../lib/capture.js';
 import { connectClient } from '../lib/database.js';
 import { count } from '../lib/format.js';
@@ -104,15 +105,29 @@ export const readThroughput: Scenario = {
           measured.push({ workers, ours, driver });
         }
 
-        log(`read-throughput: ${endpoint.name}, bare node:http of the same ${sample.body.length} bytes`);
-        const bare = await startBareHttp(sample.body, replayableHeaders(sample.headers));
-        let httpLimit: Throughput;
-        try {
-          await httpThroughput(`${bare.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
-          httpLimit = await httpThroughput(`${bare.origin}${endpoint.path}`, headers, seconds);
-        } finally {
-          await bare.stop();
+        // The HTTP limit, and what Fastify costs before any work: each a child process answering
+        // the service's bytes.
+        const bareRuns = new Map<BareHttpInput['framework'], Throughput>();
+        for (const framework of ['node:http', 'fastify'] as const) {
+          log(
+            `read-throughput: ${endpoint.name}, bare ${framework} answering the same ${sample.body.length} bytes`,
+          );
+          const bare = await startBareHttp(framework, sample.body, replayableHeaders(sample.headers));
+          try {
+            await httpThroughput(`${bare.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
+            bareRuns.set(
+              framework,
+              await httpThroughput(`${bare.origin}${endpoint.path}`, headers, seconds, {
+                server: bare,
+                monitor,
+              }),
+            );
+          } finally {
+            await bare.stop();
+          }
         }
+        const httpLimit = bareRuns.get('node:http') as Throughput;
+        const fastifyAlone = bareRuns.get('fastify') as Throughput;
 
         for (const [i, { workers, ours, driver }] of measured.entries()) {
           const ratio = ours.perSecond / driver.perSecond;
@@ -144,13 +159,26 @@ export const readThroughput: Scenario = {
               `${cpu(driver.clientCpuMsEach)}, PostgreSQL ${cpu(driver.databaseCpuMsEach)}.`,
           );
         }
-        rows.push({
-          figure: `  the service's best, beside the HTTP limit`,
-          value: perSecond(Math.max(...measured.map(({ ours }) => ours.perSecond))),
-          baseline: { label: 'bare node:http, same bytes', value: perSecond(httpLimit.perSecond) },
-          target: null,
-        });
-        notes.push(`read-throughput: ${endpoint.name} answers ${count(sample.body.length)} bytes.`);
+        const best = perSecond(Math.max(...measured.map(({ ours }) => ours.perSecond)));
+        rows.push(
+          {
+            figure: `  the service's best, beside the HTTP limit`,
+            value: best,
+            baseline: { label: 'bare node:http, same bytes', value: perSecond(httpLimit.perSecond) },
+            target: null,
+          },
+          {
+            figure: `  the service's best, beside Fastify doing nothing else`,
+            value: best,
+            baseline: { label: 'bare Fastify route, same bytes', value: perSecond(fastifyAlone.perSecond) },
+            target: null,
+          },
+        );
+        notes.push(
+          `read-throughput: ${endpoint.name} answers ${count(sample.body.length)} bytes. CPU per request of a ` +
+            `bare server answering them: node:http ${cpu(httpLimit.clientCpuMsEach)}, Fastify ` +
+            `${cpu(fastifyAlone.clientCpuMsEach)}.`,
+        );
       }
     } finally {
       for (const { server } of services) await server.stop();

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { isoTimestamp } from '../../db/format.js';
-import { literalLimit, prepared } from '../../db/prepared.js';
+import { driverRows, literalLimit, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
 
 const accountColumns = {
@@ -15,11 +15,33 @@ const accountColumns = {
   balanceMinor: accounts.balanceMinor,
   availableBalanceMinor: accounts.availableBalanceMinor,
   transactionCount: accounts.transactionCount,
-  createdAt: isoTimestamp(accounts.createdAt),
-  updatedAt: isoTimestamp(accounts.updatedAt),
+  createdAt: isoTimestamp(accounts.createdAt).as('created_at'),
+  updatedAt: isoTimestamp(accounts.updatedAt).as('updated_at'),
   provider: connections.provider,
-  connectionStatus: connections.status,
+  connectionStatus: sql<string>`${connections.status}`.as('connection_status'),
 };
+
+/**
+ * An account with its connection as the driver answers it (see `driverRows`): bigints as the
+ * engine reads them (text in node-postgres, a number or bigint in PGlite), timestamps formatted
+ * by PostgreSQL.
+ */
+export interface AccountRow {
+  id: string;
+  connection_id: string;
+  name: string;
+  account_number: string | null;
+  sort_code: string | null;
+  currency: string;
+  type: (typeof accounts.type.enumValues)[number];
+  balance_minor: string | number | bigint;
+  available_balance_minor: string | number | bigint | null;
+  transaction_count: number;
+  created_at: string;
+  updated_at: string;
+  provider: string;
+  connection_status: string;
+}
 
 /** Accounts with their connection, in one query. */
 function selectAccounts(db: Queryable) {
@@ -31,8 +53,6 @@ function selectAccounts(db: Queryable) {
       and(eq(connections.teamId, accounts.teamId), eq(connections.id, accounts.connectionId)),
     );
 }
-
-export type AccountWithConnectionRow = Awaited<ReturnType<typeof listAccountRows>>[number];
 
 export async function listAccountRows(db: Database, teamId: string, connectionId?: string) {
   const byConnection = connectionId !== undefined;
@@ -46,7 +66,7 @@ export async function listAccountRows(db: Database, teamId: string, connectionId
       )
       .orderBy(asc(accounts.createdAt), asc(accounts.connectionId), asc(accounts.position), asc(accounts.id)),
   );
-  return query.execute({ teamId, connectionId });
+  return driverRows<AccountRow>(query, { teamId, connectionId });
 }
 
 export async function findAccountRow(db: Database, teamId: string, accountId: string) {
@@ -55,7 +75,7 @@ export async function findAccountRow(db: Database, teamId: string, accountId: st
       and(eq(accounts.teamId, sql.placeholder('teamId')), eq(accounts.id, sql.placeholder('accountId'))),
     ),
   );
-  const [row] = await query.execute({ teamId, accountId });
+  const [row] = await driverRows<AccountRow>(query, { teamId, accountId });
   return row ?? null;
 }
 

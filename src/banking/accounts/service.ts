@@ -2,7 +2,7 @@ import type { Database } from '../../db/client.js';
 import { notFound } from '../../errors.js';
 import { toMajorUnits } from '../../money.js';
 import {
-  type AccountWithConnectionRow,
+  type AccountRow,
   connectionExists,
   findAccountRow,
   listAccountRows,
@@ -12,21 +12,23 @@ import type { AccountDetailsView, AccountView } from './schemas.js';
 
 const RECENT_TRANSACTIONS = 10;
 
-function toAccountView(row: AccountWithConnectionRow): AccountView {
+function toAccountView(row: AccountRow): AccountView {
   return {
     id: row.id,
-    connectionId: row.connectionId,
+    connectionId: row.connection_id,
     accountName: row.name,
-    accountNumber: row.accountNumber,
-    sortCode: row.sortCode,
+    accountNumber: row.account_number,
+    sortCode: row.sort_code,
     currency: row.currency,
     type: row.type,
-    balance: toMajorUnits(row.balanceMinor, row.currency),
+    balance: toMajorUnits(Number(row.balance_minor), row.currency),
     availableBalance:
-      row.availableBalanceMinor === null ? null : toMajorUnits(row.availableBalanceMinor, row.currency),
-    connection: { id: row.connectionId, provider: row.provider, status: row.connectionStatus },
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+      row.available_balance_minor === null
+        ? null
+        : toMajorUnits(Number(row.available_balance_minor), row.currency),
+    connection: { id: row.connection_id, provider: row.provider, status: row.connection_status },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -51,7 +53,7 @@ export function createAccountsService(db: Database) {
       const recent = await recentTransactionRows(db, teamId, accountId, RECENT_TRANSACTIONS);
       return {
         ...toAccountView(row),
-        transactionCount: row.transactionCount,
+        transactionCount: row.transaction_count,
         recentTransactions: recent.map((transaction) => ({
           id: transaction.id,
           amount: toMajorUnits(transaction.amountMinor, transaction.currency),
