@@ -8,6 +8,9 @@ export interface ClusterOptions {
   logger: Logger;
 }
 
+/** What the primary sends a worker to have it shut down gracefully (see `stopOnceAsked` in server.ts). */
+export const SHUTDOWN_MESSAGE = 'shutdown';
+
 /** A worker that stops this soon after it started serving is not replaced: it would only crash again. */
 const MIN_UPTIME_MS = 5_000;
 
@@ -41,7 +44,13 @@ export function runPrimary({ workers, shutdownTimeoutMs, logger }: ClusterOption
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'stopping the workers');
-    for (const worker of live) worker.process.kill('SIGTERM');
+    // A message, not a signal, to a worker that serves: the service manager may signal the
+    // workers too, and each must see one request to stop, whatever arrives first. One still
+    // starting may not listen for messages yet; a signal stops it either way.
+    for (const worker of live) {
+      if (startedAt.has(worker) && worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
+      else worker.process.kill('SIGTERM');
+    }
     // Each worker enforces its own timeout; this only catches one that hangs past it.
     setTimeout(() => {
       for (const worker of live) worker.process.kill('SIGKILL');

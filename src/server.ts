@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { runPrimary } from './cluster.js';
+import { runPrimary, SHUTDOWN_MESSAGE } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createLogger } from './logging.js';
@@ -79,17 +79,45 @@ async function main() {
     if (closing) reply.header('connection', 'close');
   });
 
-  closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an error');
-    else logger.info({ signal }, 'shutting down');
-    await app.close();
-  });
+  const grace = closeWithGrace(
+    {
+      delay: config.shutdownTimeoutMs,
+      logger,
+      // A worker stops as its primary asks, below; close-with-grace would exit at a second signal.
+      ...(cluster.isWorker ? { skip: ['SIGTERM', 'SIGINT'] } : {}),
+    },
+    async ({ signal, err }) => {
+      if (err) logger.error({ err }, 'shutting down after an error');
+      else logger.info({ signal: signal ?? 'requested by the primary' }, 'shutting down');
+      await app.close();
+    },
+  );
+  if (cluster.isWorker) stopOnceAsked(() => void grace.close());
 
   await app.listen({ port: config.port, host: config.host });
   logger.info(
     { engine: database.engine, adminApi: Boolean(config.adminToken) },
     'open banking service ready',
   );
+}
+
+/**
+ * A worker is asked to stop by its primary (a message), and often by the service manager too: systemd
+ * signals every process of the unit, a terminal's Ctrl-C the whole process group. Each is the one
+ * request to shut down gracefully; none may cut the in-flight requests short.
+ */
+function stopOnceAsked(stop: () => void) {
+  let asked = false;
+  const once = () => {
+    if (asked) return;
+    asked = true;
+    stop();
+  };
+  process.on('SIGTERM', once);
+  process.on('SIGINT', once);
+  process.on('message', (message) => {
+    if (message === SHUTDOWN_MESSAGE) once();
+  });
 }
 
 main().catch((error) => {

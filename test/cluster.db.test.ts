@@ -41,6 +41,8 @@ const pidsServing = (output: string, requestIds: string[]) =>
       .map((line) => line.pid),
   );
 
+const ADMIN_TOKEN = 'cluster-test-admin-token';
+
 describe('several worker processes on one port (WEB_CONCURRENCY)', () => {
   let database: TestDatabase | undefined;
   afterAll(() => database?.drop());
@@ -51,52 +53,58 @@ describe('several worker processes on one port (WEB_CONCURRENCY)', () => {
     expect(server.output()).toContain('WEB_CONCURRENCY above 1 needs DATABASE_URL');
   });
 
+  /** The server with two workers on a fresh database, once both serve. */
+  async function startCluster() {
+    database ??= await createTestDatabase();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = startServer({
+      ...database.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+      ADMIN_TOKEN,
+    });
+    const primary = server.child.pid as number;
+    await waitForReady(base, server.child, server.output);
+    const workers = await waitUntil(
+      () => childrenOf(primary),
+      (pids) => pids.length === 2,
+      'two workers',
+    );
+
+    // Each request on a connection of its own: node:cluster hands connections out in turn.
+    const serve = async (count: number) => {
+      const ids = Array.from({ length: count }, (_, i) => `cluster-${Date.now()}-${i}`);
+      for (const id of ids) {
+        const response = await fetch(`${base}/readyz`, {
+          headers: { 'x-request-id': id, connection: 'close' },
+        });
+        expect(response.status).toBe(200);
+      }
+      return ids;
+    };
+    // Both serve once both listen (the first may answer alone for a moment at start).
+    const bothServe = async (pids: number[]) => {
+      const served: string[] = [];
+      const serving = await waitUntil(
+        async () => {
+          served.push(...(await serve(2)));
+          return pidsServing(server.output(), served);
+        },
+        (found) => found.size === 2,
+        'both workers to serve',
+      );
+      expect([...serving].sort()).toEqual(pids);
+    };
+    await bothServe(workers);
+    return { server, base, primary, workers, bothServe };
+  }
+
   it.runIf(process.env.DATABASE_URL)(
     'serves from every worker, replaces a worker that dies, and exits 0 once all have stopped on SIGTERM',
     async () => {
-      database = await createTestDatabase();
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const server = startServer({
-        ...database.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        WEB_CONCURRENCY: '2',
-        ADMIN_TOKEN: 'cluster-test-admin-token',
-      });
-      const primary = server.child.pid as number;
-      await waitForReady(base, server.child, server.output);
-      const workers = await waitUntil(
-        () => childrenOf(primary),
-        (pids) => pids.length === 2,
-        'two workers',
-      );
-
-      // Each request on a connection of its own: node:cluster hands connections out in turn.
-      const serve = async (count: number) => {
-        const ids = Array.from({ length: count }, (_, i) => `cluster-${Date.now()}-${i}`);
-        for (const id of ids) {
-          const response = await fetch(`${base}/readyz`, {
-            headers: { 'x-request-id': id, connection: 'close' },
-          });
-          expect(response.status).toBe(200);
-        }
-        return ids;
-      };
-      // Both serve once both listen (the first may answer alone for a moment at start).
-      const bothServe = async (pids: number[]) => {
-        const served: string[] = [];
-        const serving = await waitUntil(
-          async () => {
-            served.push(...(await serve(2)));
-            return pidsServing(server.output(), served);
-          },
-          (found) => found.size === 2,
-          'both workers to serve',
-        );
-        expect([...serving].sort()).toEqual(pids);
-      };
-      await bothServe(workers);
+      const { server, primary, workers, bothServe } = await startCluster();
 
       // A worker that dies after it has served a while is replaced; the other goes on serving.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -113,6 +121,48 @@ describe('several worker processes on one port (WEB_CONCURRENCY)', () => {
       expect(await server.exited, server.output().slice(-3000)).toBe(0);
       for (const pid of replaced) expect(await isRunning(pid)).toBe(false);
       expect(server.output()).toContain('a worker died; starting another');
+    },
+    60_000,
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'finishes an in-flight request when SIGTERM reaches the primary and every worker at once, as systemd sends it',
+    async () => {
+      const { server, base, primary, workers } = await startCluster();
+      const json = { 'content-type': 'application/json' };
+      const team = (await (
+        await fetch(`${base}/api/admin/teams`, {
+          method: 'POST',
+          headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` },
+          body: JSON.stringify({ name: 'Cluster shutdown' }),
+        })
+      ).json()) as { teamId: string; apiKey: string };
+      const auth = { ...json, authorization: `Bearer ${team.apiKey}` };
+      const connection = (await (
+        await fetch(`${base}/api/banking/connect`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({
+            teamId: team.teamId,
+            provider: 'sandbox',
+            providerId: 'sandbox-gb',
+            consentId: 'cluster-shutdown-1',
+            metadata: { sandbox: { transactionsPerAccount: 5000, days: 365 } },
+          }),
+        })
+      ).json()) as { id: string };
+      const inFlight = fetch(`${base}/api/banking/sync`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ teamId: team.teamId, connectionId: connection.id }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      for (const pid of [primary, ...workers]) process.kill(pid, 'SIGTERM');
+      const response = await inFlight;
+      expect(response.status, server.output().slice(-3000)).toBe(200);
+      expect(await server.exited, server.output().slice(-3000)).toBe(0);
+      for (const pid of workers) expect(await isRunning(pid)).toBe(false);
     },
     60_000,
   );
