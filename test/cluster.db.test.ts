@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { freePort, startServer, waitForReady } from './support/server-process.js';
+import { freePort, startServer, startSlowSync, waitForReady } from './support/server-process.js';
 
 /** The pids of the live processes whose parent is `pid` (Linux /proc). */
 async function childrenOf(pid: number): Promise<number[]> {
@@ -129,35 +129,7 @@ describe('several worker processes on one port (WEB_CONCURRENCY)', () => {
     'finishes an in-flight request when SIGTERM reaches the primary and every worker at once, as systemd sends it',
     async () => {
       const { server, base, primary, workers } = await startCluster();
-      const json = { 'content-type': 'application/json' };
-      const team = (await (
-        await fetch(`${base}/api/admin/teams`, {
-          method: 'POST',
-          headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` },
-          body: JSON.stringify({ name: 'Cluster shutdown' }),
-        })
-      ).json()) as { teamId: string; apiKey: string };
-      const auth = { ...json, authorization: `Bearer ${team.apiKey}` };
-      const connection = (await (
-        await fetch(`${base}/api/banking/connect`, {
-          method: 'POST',
-          headers: auth,
-          body: JSON.stringify({
-            teamId: team.teamId,
-            provider: 'sandbox',
-            providerId: 'sandbox-gb',
-            consentId: 'cluster-shutdown-1',
-            metadata: { sandbox: { transactionsPerAccount: 5000, days: 365 } },
-          }),
-        })
-      ).json()) as { id: string };
-      const inFlight = fetch(`${base}/api/banking/sync`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ teamId: team.teamId, connectionId: connection.id }),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-
+      const { inFlight } = await startSlowSync(base, ADMIN_TOKEN);
       for (const pid of [primary, ...workers]) process.kill(pid, 'SIGTERM');
       const response = await inFlight;
       expect(response.status, server.output().slice(-3000)).toBe(200);

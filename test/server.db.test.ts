@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { freePort, startServer, waitForReady } from './support/server-process.js';
+import { freePort, startServer, startSlowSync, waitForReady } from './support/server-process.js';
 
 describe('server process', () => {
   let database: TestDatabase;
@@ -35,35 +35,7 @@ describe('server process', () => {
     });
     await waitForReady(base, server.child, server.output);
 
-    const json = { 'content-type': 'application/json' };
-    const team = (await (
-      await fetch(`${base}/api/admin/teams`, {
-        method: 'POST',
-        headers: { ...json, authorization: `Bearer ${adminToken}` },
-        body: JSON.stringify({ name: 'Shutdown' }),
-      })
-    ).json()) as { teamId: string; apiKey: string };
-    const auth = { ...json, authorization: `Bearer ${team.apiKey}` };
-    const connection = (await (
-      await fetch(`${base}/api/banking/connect`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({
-          teamId: team.teamId,
-          provider: 'sandbox',
-          providerId: 'sandbox-gb',
-          consentId: 'shutdown-1',
-          metadata: { sandbox: { transactionsPerAccount: 5000, days: 365 } },
-        }),
-      })
-    ).json()) as { id: string };
-
-    const inFlight = fetch(`${base}/api/banking/sync`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ teamId: team.teamId, connectionId: connection.id }),
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { apiKey, inFlight } = await startSlowSync(base, adminToken);
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');
 
@@ -86,7 +58,7 @@ describe('server process', () => {
 
     const logs = server.output();
     expect(logs).toContain('"signal":"SIGTERM"');
-    expect(logs).not.toContain(team.apiKey);
+    expect(logs).not.toContain(apiKey);
     expect(logs).not.toContain(adminToken);
     for (const line of logs.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });

@@ -46,3 +46,41 @@ export async function waitForReady(base: string, child: ChildProcess, output: ()
   }
   throw new Error(`server did not become ready:\n${output().slice(-3000)}`);
 }
+
+/**
+ * A sync long enough to be in flight when the test signals the server: a new team (through the
+ * admin API of `base`), a sandbox connection of 5,000 transactions per account over a year, and
+ * its sync, started 300 ms before this resolves. The team's key is returned so that a test can
+ * check the logs never hold it.
+ */
+export async function startSlowSync(base: string, adminToken: string) {
+  const json = { 'content-type': 'application/json' };
+  const team = (await (
+    await fetch(`${base}/api/admin/teams`, {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ name: 'Shutdown' }),
+    })
+  ).json()) as { teamId: string; apiKey: string };
+  const auth = { ...json, authorization: `Bearer ${team.apiKey}` };
+  const connection = (await (
+    await fetch(`${base}/api/banking/connect`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        teamId: team.teamId,
+        provider: 'sandbox',
+        providerId: 'sandbox-gb',
+        consentId: 'shutdown-1',
+        metadata: { sandbox: { transactionsPerAccount: 5000, days: 365 } },
+      }),
+    })
+  ).json()) as { id: string };
+  const inFlight = fetch(`${base}/api/banking/sync`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ teamId: team.teamId, connectionId: connection.id }),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { apiKey: team.apiKey, inFlight };
+}
