@@ -2,15 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/keys.js';
-import { createScheduler } from '../../src/banking/sync/scheduler.js';
-import { createSyncService } from '../../src/banking/sync/service.js';
 import { rowsOf } from '../../src/db/client.js';
-import { createProviderRegistry } from '../../src/providers/registry.js';
-import { SandboxProvider } from '../../src/providers/sandbox/index.js';
-import { NO_SECRET_BOX } from '../../src/secrets.js';
 import { ADMIN_TOKEN, startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
 import { expectProblem, expectValidationProblem, nextLink } from '../support/fixtures.js';
 import { createOpenApiChecker } from '../support/openapi.js';
+import { sandboxScheduler } from '../support/scheduler.js';
 import { bearer, expectUnauthorized } from '../support/security.js';
 
 interface AuditEventBody {
@@ -603,22 +599,7 @@ describe('audit log of the background scheduler', () => {
     };
     const healthy = await connect('background-1');
     const failing = await connect('sandbox-outage-background');
-    const sync = createSyncService({
-      db: t.database.db,
-      providers: createProviderRegistry([new SandboxProvider({ clock: clock.now })]),
-      clock: clock.now,
-      secrets: NO_SECRET_BOX,
-      syncIntervalMs: 6 * HOUR,
-    });
-    const scheduler = createScheduler({
-      db: t.database.db,
-      sync,
-      clock: clock.now,
-      pollMs: 60_000,
-      syncIntervalMs: 6 * HOUR,
-      maxFailures: 3,
-      log: { warn: () => {}, error: () => {} },
-    });
+    const scheduler = sandboxScheduler(t.database.db, clock);
     clock.advanceDays(1 / 24);
     expect(await scheduler.runOnce()).toBe(2);
 

@@ -1,16 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScheduler } from '../../src/banking/sync/scheduler.js';
-import { createSyncService } from '../../src/banking/sync/service.js';
 import { rowsOf } from '../../src/db/client.js';
-import { createProviderRegistry } from '../../src/providers/registry.js';
-import { SandboxProvider } from '../../src/providers/sandbox/index.js';
-import { NO_SECRET_BOX } from '../../src/secrets.js';
 import { connectSandbox, startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
 import { listConnections } from '../support/fixtures.js';
+import { sandboxScheduler } from '../support/scheduler.js';
 
 const HOUR = 3_600_000;
-const quiet = { warn: () => {}, error: () => {} };
 
 describe('background sync', () => {
   let t: TestApp;
@@ -18,25 +13,7 @@ describe('background sync', () => {
   const clock = new TestClock();
 
   /** A scheduler as another instance would run it, on the same database. */
-  const instance = (maxFailures = 3) => {
-    const sync = createSyncService({
-      db: t.database.db,
-      providers: createProviderRegistry([new SandboxProvider({ clock: clock.now })]),
-      clock: clock.now,
-      secrets: NO_SECRET_BOX,
-      syncIntervalMs: 6 * HOUR,
-    });
-    return createScheduler({
-      db: t.database.db,
-      sync,
-      clock: clock.now,
-      pollMs: 60_000,
-      syncIntervalMs: 6 * HOUR,
-      maxFailures,
-      retryBaseMs: 60_000,
-      log: quiet,
-    });
-  };
+  const instance = (maxFailures = 3) => sandboxScheduler(t.database.db, clock, maxFailures);
 
   const eventsOf = async (type: string) =>
     rowsOf<{ connectionId: string }>(
