@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  dailyLimitExceeded,
   FakeGoCardless,
   INSTITUTION_GB,
   SECRET_ID,
@@ -173,19 +174,7 @@ function gocardlessInjection(fault: Fault) {
       return { delayMs: PROVIDER_TIMEOUT_MS * 2.5 };
     case 'status':
       return fault.status === 429
-        ? {
-            status: 429,
-            body: {
-              summary: "Couldn't update transactions",
-              detail: 'Daily request limit set by the Institution has been exceeded.',
-              type: 'RateLimitError',
-            },
-            headers: {
-              HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: '4',
-              HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: '0',
-              HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: fault.retryAfter ?? '3600',
-            },
-          }
+        ? dailyLimitExceeded('transactions', 4, fault.retryAfter ?? '3600')
         : {
             status: fault.status,
             body: { summary: 'Service unavailable', detail: 'Try again later', status_code: fault.status },

@@ -12,6 +12,7 @@ import {
   ACC_SAVINGS,
   ACC_SUSPENDED,
   AGR_LINKED,
+  dailyLimitExceeded,
   FakeGoCardless,
   INSTITUTION_GB,
   REQ_CREATED,
@@ -455,17 +456,7 @@ describe('errors', () => {
     const ctx = await connected(bank);
     fake.inject({
       path: `/api/v2/accounts/${ACC_CURRENT}/transactions/`,
-      status: 429,
-      body: {
-        summary: "Couldn't update transactions",
-        detail: 'Daily request limit set by the Institution has been exceeded.',
-        type: 'RateLimitError',
-      },
-      headers: {
-        HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: '4',
-        HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: '0',
-        HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: '3600',
-      },
+      ...dailyLimitExceeded('transactions', 4, 3600),
     });
     const error = await failure(
       bank.listTransactions(ctx, { providerAccountId: ACC_CURRENT, from: null, to: NOW }),

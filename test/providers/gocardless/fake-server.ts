@@ -771,22 +771,13 @@ export class FakeGoCardless {
     const key = `${day}/${id}/${scope}`;
     const used = this.usage.get(key) ?? 0;
     const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) + DAY_MS;
-    const limitHeaders = (remaining: number) => ({
-      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: String(this.dailyAccountLimit),
-      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: String(Math.max(0, remaining)),
-      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: String(Math.ceil((midnight - now.getTime()) / 1000)),
-    });
+    const resetSeconds = Math.ceil((midnight - now.getTime()) / 1000);
+    const limitHeaders = (remaining: number) =>
+      accountLimitHeaders(this.dailyAccountLimit, Math.max(0, remaining), resetSeconds);
     if (used >= this.dailyAccountLimit) {
       const what = scope === 'details' ? 'account details' : scope;
-      return [
-        429,
-        {
-          summary: `Couldn't update ${what}`,
-          detail: 'Daily request limit set by the Institution has been exceeded.',
-          type: 'RateLimitError',
-        },
-        limitHeaders(0),
-      ];
+      const { status, body, headers } = dailyLimitExceeded(what, this.dailyAccountLimit, resetSeconds);
+      return [status, body, headers];
     }
 
     let answer: unknown;
@@ -1079,6 +1070,31 @@ export class FakeGoCardless {
     this.accounts.set(ACC_SUSPENDED, simple(ACC_SUSPENDED, REQ_SUSPENDED, 'GB27BUKB20201587654321'));
     this.accounts.set(ACC_DEFAULT, simple(ACC_DEFAULT, REQ_DEFAULT_TERMS, 'GB12BUKB20201511223344'));
   }
+}
+
+/** The documented headers of the per-account limit on successful calls. */
+function accountLimitHeaders(limit: number, remaining: number, resetSeconds: number | string) {
+  return {
+    HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: String(limit),
+    HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: String(remaining),
+    HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: String(resetSeconds),
+  };
+}
+
+/**
+ * The answer GoCardless documents once an account's daily limit for `what` (`transactions`,
+ * `balances`, `account details`) is spent: a 429 `RateLimitError`, its reset in the headers.
+ */
+export function dailyLimitExceeded(what: string, limit: number, resetSeconds: number | string) {
+  return {
+    status: 429,
+    body: {
+      summary: `Couldn't update ${what}`,
+      detail: 'Daily request limit set by the Institution has been exceeded.',
+      type: 'RateLimitError',
+    },
+    headers: accountLimitHeaders(limit, 0, resetSeconds),
+  };
 }
 
 function matches(pattern: string | RegExp, path: string): boolean {
