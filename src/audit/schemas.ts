@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { Nullable, ResourceId, Timestamp } from '../http/schemas.js';
+import { Nullable, ResourceId, StringEnum, Timestamp } from '../http/schemas.js';
 import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './record.js';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
@@ -14,7 +14,7 @@ export const AuditQuery = Type.Object({
       description: 'Opaque; from `nextCursor` or the Link header.',
     }),
   ),
-  action: Type.Optional(Type.Enum([...AUDIT_ACTIONS])),
+  action: Type.Optional(StringEnum([...AUDIT_ACTIONS])),
   targetId: Type.Optional(ResourceId),
 });
 
@@ -23,14 +23,14 @@ export const AuditEvent = Type.Object({
   teamId: Type.String(),
   occurredAt: Timestamp,
   actor: Type.Object({
-    type: Type.Enum([...ACTOR_TYPES], {
+    type: StringEnum([...ACTOR_TYPES], {
       description:
         "`api_key` (a team's key), `admin` (the ADMIN_TOKEN) or `system` (the background scheduler).",
     }),
     keyId: Nullable(Type.String(), { description: 'The API key, for `api_key` actors.' }),
   }),
-  action: Type.Enum([...AUDIT_ACTIONS]),
-  target: Type.Object({ type: Type.Enum([...AUDIT_TARGET_TYPES]), id: Type.String() }),
+  action: StringEnum([...AUDIT_ACTIONS]),
+  target: Type.Object({ type: StringEnum([...AUDIT_TARGET_TYPES]), id: Type.String() }),
   requestId: Nullable(Type.String(), {
     description: 'The `x-request-id` of the request that made the change; null for the system.',
   }),

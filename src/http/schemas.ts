@@ -19,6 +19,18 @@ export function Nullable<T extends TSchema & { type: string }>(schema: T, option
   return Type.Unsafe<Static<T> | null>({ ...schema, ...options, type: [schema.type, 'null'] });
 }
 
+/**
+ * One of `values`, written with `type: "string"` beside the `enum`: the compiled serializer then
+ * writes the value as a string (without a type it calls `JSON.stringify` on every value), and
+ * OpenAPI clients generate a string enum.
+ */
+export function StringEnum<const Values extends string[]>(
+  values: readonly [...Values],
+  options: object = {},
+) {
+  return Type.Enum(values, { ...options, type: 'string' });
+}
+
 /** An instant on the way out: ISO 8601 UTC (`2026-11-26T10:15:00.000Z`). */
 export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-26T10:15:00.000Z'] });
 
@@ -39,7 +51,7 @@ export const Money = Type.Number({
 export const FieldErrorSchema = Type.Object({
   path: Type.String({ description: 'JSON pointer into the request part that failed.' }),
   message: Type.String(),
-  in: Type.Optional(Type.Enum(['body', 'query', 'path', 'headers'])),
+  in: Type.Optional(StringEnum(['body', 'query', 'path', 'headers'])),
 });
 
 export const Problem = Type.Object(
@@ -48,7 +60,7 @@ export const Problem = Type.Object(
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
-    code: Type.Enum(Object.keys(ERROR_STATUS), { description: 'Stable machine-readable code.' }),
+    code: StringEnum(Object.keys(ERROR_STATUS), { description: 'Stable machine-readable code.' }),
     errors: Type.Optional(Type.Array(FieldErrorSchema)),
     requestId: Type.Optional(Type.String()),
   },

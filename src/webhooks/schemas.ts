@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { Nullable, ResourceId, TeamId, Timestamp } from '../http/schemas.js';
+import { Nullable, ResourceId, StringEnum, TeamId, Timestamp } from '../http/schemas.js';
 import { WEBHOOK_EVENT_TYPES } from './outbox.js';
 import { MAX_URL_LENGTH } from './url.js';
 
@@ -16,7 +16,7 @@ export const CreateWebhookBody = Type.Object({
     examples: ['https://example.com/webhooks/banking'],
   }),
   events: Type.Optional(
-    Type.Array(Type.Enum([...WEBHOOK_EVENT_TYPES]), {
+    Type.Array(StringEnum([...WEBHOOK_EVENT_TYPES]), {
       minItems: 1,
       maxItems: WEBHOOK_EVENT_TYPES.length,
       uniqueItems: true,
@@ -28,7 +28,7 @@ export const CreateWebhookBody = Type.Object({
 export const WebhookEndpoint = Type.Object({
   id: Type.String(),
   url: Type.String(),
-  events: Type.Array(Type.Enum([...WEBHOOK_EVENT_TYPES]), { description: 'The event types sent to it.' }),
+  events: Type.Array(StringEnum([...WEBHOOK_EVENT_TYPES]), { description: 'The event types sent to it.' }),
   createdAt: Timestamp,
 });
 
@@ -47,8 +47,8 @@ export const WebhookParams = Type.Object({ id: ResourceId });
 export const WebhookDelivery = Type.Object({
   id: Type.String(),
   eventId: Type.String({ description: 'Also sent as the `Webhook-Id` header, the same on every attempt.' }),
-  type: Type.Enum([...WEBHOOK_EVENT_TYPES]),
-  status: Type.Enum(['PENDING', 'SUCCEEDED', 'FAILED']),
+  type: StringEnum([...WEBHOOK_EVENT_TYPES]),
+  status: StringEnum(['PENDING', 'SUCCEEDED', 'FAILED']),
   attempts: Type.Integer({ minimum: 0 }),
   lastStatusCode: Nullable(Type.Integer(), {
     description: "The endpoint's HTTP status at the last attempt; null when it could not be reached.",

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { Money, Nullable, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import { Money, Nullable, ResourceId, StringEnum, TeamId, Timestamp } from '../../http/schemas.js';
 import { ACCOUNT_TYPES } from '../../providers/provider.js';
 
 export const Account = Type.Object(
@@ -12,7 +12,7 @@ export const Account = Type.Object(
     }),
     sortCode: Nullable(Type.String()),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217.' }),
-    type: Type.Enum([...ACCOUNT_TYPES]),
+    type: StringEnum([...ACCOUNT_TYPES]),
     balance: Money,
     availableBalance: Nullable(Money),
     connection: Type.Object({ id: Type.String(), provider: Type.String(), status: Type.String() }),
@@ -28,9 +28,9 @@ export const RecentTransaction = Type.Object({
   currency: Type.String(),
   description: Type.String(),
   transactionDate: Timestamp,
-  type: Type.Enum(['CREDIT', 'DEBIT']),
+  type: StringEnum(['CREDIT', 'DEBIT']),
   category: Nullable(Type.String()),
-  status: Type.Enum(['BOOKED', 'PENDING']),
+  status: StringEnum(['BOOKED', 'PENDING']),
 });
 
 export const AccountDetails = Type.Object(

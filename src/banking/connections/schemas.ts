@@ -1,8 +1,16 @@
 import { type Static, Type } from 'typebox';
-import { DATE_HELP, DateOrDateTime, Nullable, ResourceId, TeamId, Timestamp } from '../../http/schemas.js';
+import {
+  DATE_HELP,
+  DateOrDateTime,
+  Nullable,
+  ResourceId,
+  StringEnum,
+  TeamId,
+  Timestamp,
+} from '../../http/schemas.js';
 import { SCOPES } from '../../providers/provider.js';
 
-export const Scopes = Type.Array(Type.Enum([...SCOPES]), {
+export const Scopes = Type.Array(StringEnum([...SCOPES]), {
   minItems: 1,
   maxItems: SCOPES.length,
   uniqueItems: true,
@@ -12,7 +20,7 @@ export const Scopes = Type.Array(Type.Enum([...SCOPES]), {
 export const Consent = Type.Object(
   {
     id: Type.String(),
-    status: Type.Enum(['AUTHORIZED', 'REVOKED']),
+    status: StringEnum(['AUTHORIZED', 'REVOKED']),
     scopes: Type.Array(Type.String()),
     expiresAt: Timestamp,
     revokedAt: Nullable(Timestamp),
@@ -27,12 +35,12 @@ export const Connection = Type.Object(
     teamId: Type.String(),
     provider: Type.String(),
     providerId: Type.String(),
-    status: Type.Enum(['ACTIVE', 'DISCONNECTED']),
+    status: StringEnum(['ACTIVE', 'DISCONNECTED']),
     consents: Type.Array(Type.Ref('Consent'), { description: 'Oldest first.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     lastSyncedAt: Nullable(Timestamp),
-    lastSyncStatus: Type.Union([Type.Enum(['SUCCEEDED', 'FAILED']), Type.Null()], {
+    lastSyncStatus: Type.Union([StringEnum(['SUCCEEDED', 'FAILED']), Type.Null()], {
       description: 'How the last sync ended; null before any.',
     }),
     lastSyncError: Nullable(Type.String(), { description: 'Why the last sync failed.' }),

@@ -5,6 +5,7 @@ import {
   Money,
   Nullable,
   ResourceId,
+  StringEnum,
   TeamId,
   Timestamp,
 } from '../../http/schemas.js';
@@ -24,7 +25,7 @@ export const ListTransactionsQuery = Type.Object({
     ...DateOrDateTime,
     description: `Latest transactionDate, inclusive (a date includes the whole UTC day). ${DATE_HELP}`,
   }),
-  type: Type.Optional(Type.Enum(['CREDIT', 'DEBIT'])),
+  type: Type.Optional(StringEnum(['CREDIT', 'DEBIT'])),
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
   cursor: Type.Optional(
@@ -41,9 +42,9 @@ export const TransactionItem = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     description: Type.String(),
     transactionDate: Timestamp,
-    type: Type.Enum(['CREDIT', 'DEBIT'], { description: 'CREDIT is money in, DEBIT money out.' }),
+    type: StringEnum(['CREDIT', 'DEBIT'], { description: 'CREDIT is money in, DEBIT money out.' }),
     category: Nullable(Type.String()),
-    status: Type.Enum(['BOOKED', 'PENDING']),
+    status: StringEnum(['BOOKED', 'PENDING']),
     account: Type.Object({
       id: Type.String(),
       accountName: Type.String(),
