@@ -17,6 +17,7 @@ import type { Statement } from './capture.js';
 import { runChild } from './child.js';
 import { compiledPath } from './compile.js';
 import type { DriverChildInput, DriverChildResult } from './driver-child.js';
+import type { ReferenceServerInput } from './reference-server.js';
 
 export const CONCURRENCY = 20;
 
@@ -142,13 +143,23 @@ export async function startBareHttp(
   headers: Record<string, string>,
 ): Promise<RunningServer> {
   const input: BareHttpInput = { framework, bodyBase64: body.toString('base64'), headers };
-  const child = fork(await compiledPath('bench/lib/bare-http.ts'), [JSON.stringify(input)], {
+  return forkServer('bench/lib/bare-http.ts', input);
+}
+
+/** The other ways to serve a first page (see `reference-server.ts`), in a child process. */
+export function startReferenceServer(input: ReferenceServerInput): Promise<RunningServer> {
+  return forkServer('bench/lib/reference-server.ts', input);
+}
+
+/** A server module of the bench in a child process, which sends its port once it listens. */
+async function forkServer(projectFile: string, input: unknown): Promise<RunningServer> {
+  const child = fork(await compiledPath(projectFile), [JSON.stringify(input)], {
     execArgv: [],
     stdio: ['ignore', 2, 2, 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`the bare HTTP server exited with code ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${projectFile} exited with code ${code}`)));
   });
   return { origin: `http://127.0.0.1:${port}`, pid: child.pid as number, stop: () => stopChild(child) };
 }

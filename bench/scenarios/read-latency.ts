@@ -9,7 +9,9 @@
  * With `BENCH_EXPLAIN=<file>`, the `EXPLAIN (ANALYZE, BUFFERS)` of every statement measured is
  * written to that file at the largest size.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { createAccountsService } from '../../src/banking/accounts/service.js';
 import type { ListTransactionsInput } from '../../src/banking/transactions/schemas.js';
@@ -17,7 +19,14 @@ import { createTransactionsService } from '../../src/banking/transactions/servic
 import { captureStatements, type Statement } from '../lib/capture.js';
 import { connectClient } from '../lib/database.js';
 import { count } from '../lib/format.js';
-import { get, percentile, runStatements, startService, timeMs } from '../lib/http-load.js';
+import {
+  get,
+  percentile,
+  runStatements,
+  startReferenceServer,
+  startService,
+  timeMs,
+} from '../lib/http-load.js';
 import { createReadTeam, growHistory, type ReadTeam, STEP_MS } from '../lib/read-data.js';
 import { type ReadVariant, readVariants } from '../lib/read-variants.js';
 import type { Row, Scenario } from '../lib/types.js';
@@ -37,6 +46,17 @@ interface Latency {
   httpRows: number;
   driverRows: number;
 }
+
+/** The other ways to serve the first page that the service is measured beside (`reference-server.ts`). */
+const ALTERNATIVES = [
+  {
+    path: '/fast-json-stringify',
+    label:
+      'hand-written: node:http, pg, fast-json-stringify (same mapping and schema; no key, validation, headers)',
+  },
+  { path: '/json-stringify', label: 'the same hand-written server with JSON.stringify' },
+  { path: '/floor', label: "the statement through pg, then the service's bytes from bare node:http" },
+] as const;
 
 const rowsOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as unknown[]).length;
 const p50 = (samples: number[]) => percentile(samples, 0.5);
@@ -72,6 +92,21 @@ async function measure(
   return latency;
 }
 
+/**
+ * `samples` runs of each of `runs`, in turn, so that the rest of the machine weighs on all alike;
+ * the p50 of each.
+ */
+async function sideBySide(samples: number, runs: Record<string, () => Promise<unknown>>) {
+  const timings = new Map(Object.keys(runs).map((name) => [name, [] as number[]]));
+  for (let i = 0; i < WARM_UP + samples; i++) {
+    for (const [name, run] of Object.entries(runs)) {
+      const elapsed = await timeMs(run);
+      if (i >= WARM_UP) timings.get(name)?.push(elapsed);
+    }
+  }
+  return new Map([...timings].map(([name, samples]) => [name, p50(samples)]));
+}
+
 export const readLatency: Scenario = {
   name: 'read-latency',
   async run({ full, database, log }) {
@@ -102,6 +137,38 @@ export const readLatency: Scenario = {
     const bySize = new Map<number, Map<string, Latency>>();
     const explained: string[] = [];
     let details: Latency | undefined;
+    const unfiltered = variants[0] as ReadVariant;
+    /** The first page unfiltered at the largest size, beside other ways to serve it. */
+    const measureAlternatives = async (service: () => Promise<Buffer>, statements: Statement[]) => {
+      const folder = await mkdtemp(join(tmpdir(), 'obs-bench-page-'));
+      const bodyFile = join(folder, 'page.json');
+      await writeFile(bodyFile, await service());
+      const reference = await startReferenceServer({
+        databaseUrl: database.url,
+        statement: statements[0] as Statement,
+        page: PAGE,
+        bodyFile,
+      });
+      try {
+        const fetchPage = (path: string) => async () => {
+          const answer = await get(`${reference.origin}${path}`, {});
+          if (answer.status !== 200) throw new Error(`${path}: ${answer.status}`);
+          if (rowsOf(answer.body) !== PAGE) throw new Error(`${path}: not a page of ${PAGE} rows`);
+        };
+        for (const { path } of ALTERNATIVES) await fetchPage(path)();
+        return await sideBySide(samples, {
+          service,
+          driver: () => runStatements(client, statements),
+          ...Object.fromEntries(
+            ALTERNATIVES.map(({ path }) => [path, () => get(`${reference.origin}${path}`, {})]),
+          ),
+        });
+      } finally {
+        await reference.stop();
+        await rm(folder, { recursive: true, force: true });
+      }
+    };
+    let alternatives: Map<string, number> | undefined;
     try {
       for (const size of sizes) {
         log(`read-latency: loading ${count(size)} transactions by COPY`);
@@ -130,6 +197,8 @@ export const readLatency: Scenario = {
         }
         bySize.set(size, results);
       }
+
+      alternatives = await measureAlternatives(firstPage(unfiltered), await statementsOf(unfiltered));
 
       const accountId = team.accountIds[0] as string;
       const detailStatements = await captureStatements(database.url, (db) =>
@@ -210,6 +279,22 @@ export const readLatency: Scenario = {
         },
       );
     }
+    if (alternatives) {
+      const driver = alternatives.get('driver') as number;
+      const beside = (label: string, value: number) => ({
+        figure: `${label}, p50`,
+        value: ms(value),
+        baseline: { label: 'same SQL through pg, p50', value: ms(driver) },
+        target: null,
+      });
+      rows.push(
+        beside(
+          `first page at ${count(largest)} rows, unfiltered, in turn with other servers: the service`,
+          alternatives.get('service') as number,
+        ),
+        ...ALTERNATIVES.map(({ path, label }) => beside(`  ${label}`, alternatives?.get(path) as number)),
+      );
+    }
     const smallest = sizes[0] as number;
     for (const variant of variants) {
       const small = latencyAt(smallest, variant);
@@ -261,6 +346,11 @@ export const readLatency: Scenario = {
           `The first page is ${PAGE} rows (fewer where fewer match: accountId+from+to, accountId+category=charity). ` +
           `Data: ${team.accountIds.length} accounts over ${team.connectionIds.length} connections, one transaction every ` +
           `${(STEP_MS / 60_000).toFixed(1)} minutes going back from now.`,
+        'read-latency: "in turn with other servers": the service, the statement through pg and three other servers ' +
+          `(bench/lib/reference-server.ts, one child process, one pg connection) each answer the unfiltered first page ` +
+          `once per round, ${samples} rounds after ${WARM_UP} unmeasured; the hand-written servers run the service's ` +
+          'statement and its row mapping (toTransactionView), so they differ from it by what the service adds ' +
+          '(Fastify, the key check, validation, security headers, the Link header) and, for JSON.stringify, by the serializer.',
       ],
     };
   },

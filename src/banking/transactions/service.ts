@@ -4,7 +4,7 @@ import { toMajorUnits } from '../../money.js';
 import { accountExists, connectionExists } from '../accounts/queries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { type Bound, parseBound } from './date-range.js';
-import { listTransactionRows } from './queries.js';
+import { listTransactionRows, type TransactionListRow } from './queries.js';
 import { DEFAULT_LIMIT, type ListTransactionsInput, type TransactionView } from './schemas.js';
 
 export interface TransactionPage {
@@ -46,24 +46,7 @@ export function createTransactionsService(db: Database) {
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map((row) => ({
-          id: row.id,
-          accountId: row.account_id,
-          connectionId: row.connection_id,
-          amount: toMajorUnits(Number(row.amount_minor), row.currency),
-          currency: row.currency,
-          description: row.description,
-          transactionDate: row.transaction_date,
-          type: row.type,
-          category: row.category,
-          status: row.status,
-          account: {
-            id: row.account_id,
-            accountName: row.name,
-            accountNumber: row.account_number,
-            connection: { id: row.connection_id, provider: row.provider },
-          },
-        })),
+        items: page.map(toTransactionView),
         nextCursor:
           rows.length > limit && last
             ? encodeCursor({ transactionDate: new Date(last.transaction_date), id: last.id })
@@ -74,3 +57,25 @@ export function createTransactionsService(db: Database) {
 }
 
 export type TransactionsService = ReturnType<typeof createTransactionsService>;
+
+/** A row of the list query as the API shows it: the amount in major units, account and connection nested. */
+export function toTransactionView(row: TransactionListRow): TransactionView {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    connectionId: row.connection_id,
+    amount: toMajorUnits(Number(row.amount_minor), row.currency),
+    currency: row.currency,
+    description: row.description,
+    transactionDate: row.transaction_date,
+    type: row.type,
+    category: row.category,
+    status: row.status,
+    account: {
+      id: row.account_id,
+      accountName: row.name,
+      accountNumber: row.account_number,
+      connection: { id: row.connection_id, provider: row.provider },
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Other ways to serve the first page of transactions, beside the service, so the bench shows
+ * what any HTTP server in Node pays here and not only what the driver does. A child process of
+ * `node:http` and a `pg` pool on the bench database, running the service's captured statement:
+ *
+ * - `/floor`: the statement (prepared, rows as arrays, as the driver baseline runs it), then the
+ *   page's bytes captured from the service: what HTTP adds when nothing is mapped or serialised;
+ * - `/fast-json-stringify`: the statement, its rows mapped as the service maps them
+ *   (`toTransactionView`), serialised by fast-json-stringify from the service's own schema:
+ *   a hand-written server doing the service's work without a key check, validation or headers;
+ * - `/json-stringify`: the same with `JSON.stringify`.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import fastJson from 'fast-json-stringify';
+import pg from 'pg';
+import type { TransactionListRow } from '../../src/banking/transactions/queries.js';
+import { TransactionItem } from '../../src/banking/transactions/schemas.js';
+import { toTransactionView } from '../../src/banking/transactions/service.js';
+import type { Statement } from './capture.js';
+import { runStatements } from './http-load.js';
+
+export interface ReferenceServerInput {
+  databaseUrl: string;
+  /** The service's statement for the page, which selects one row more than `page`. */
+  statement: Statement;
+  page: number;
+  /** A file holding the page's body as the service answered it. */
+  bodyFile: string;
+}
+
+const raw = process.argv[2];
+if (!raw || !process.send) throw new Error('run this module through startReferenceServer');
+const input = JSON.parse(raw) as ReferenceServerInput;
+const capturedBody = await readFile(input.bodyFile);
+const pool = new pg.Pool({ connectionString: input.databaseUrl, max: 1 });
+const serializePage = fastJson(
+  { type: 'array', items: { $ref: 'Transaction' } },
+  { schema: { Transaction: TransactionItem } },
+);
+
+async function pageViews() {
+  const { text, values } = input.statement;
+  const { rows } = await pool.query<TransactionListRow>({ name: 'reference_page', text, values });
+  return rows.slice(0, input.page).map(toTransactionView);
+}
+
+const bodies: Record<string, () => Promise<string | Buffer>> = {
+  '/floor': async () => {
+    await runStatements(pool, [input.statement]);
+    return capturedBody;
+  },
+  '/fast-json-stringify': async () => serializePage(await pageViews()),
+  '/json-stringify': async () => JSON.stringify(await pageViews()),
+};
+
+const server = createServer((request, response) => {
+  const answer = bodies[request.url ?? ''];
+  if (!answer) {
+    response.writeHead(404).end();
+    return;
+  }
+  answer().then(
+    (body) => {
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      response.end(body);
+    },
+    (error: unknown) => {
+      process.stderr.write(`reference server: ${error instanceof Error ? error.stack : String(error)}\n`);
+      response.writeHead(500).end();
+    },
+  );
+});
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+});
+process.on('SIGTERM', () => server.close(() => void pool.end().then(() => process.exit(0))));
