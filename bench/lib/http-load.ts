@@ -6,9 +6,11 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import type pg from 'pg';
@@ -146,9 +148,42 @@ export async function startBareHttp(
   return forkServer('bench/lib/bare-http.ts', input);
 }
 
-/** The other ways to serve a first page (see `reference-server.ts`), in a child process. */
-export function startReferenceServer(input: ReferenceServerInput): Promise<RunningServer> {
-  return forkServer('bench/lib/reference-server.ts', input);
+/** The paths of a reference server, and what each is beside the service. */
+export const REFERENCE_SERVERS = [
+  {
+    path: '/fast-json-stringify',
+    label:
+      'hand-written: node:http, pg, fast-json-stringify (same mapping and schema; no key, validation, headers)',
+  },
+  { path: '/json-stringify', label: 'the same hand-written server with JSON.stringify' },
+  { path: '/floor', label: "the statement through pg, then the service's bytes from bare node:http" },
+] as const;
+
+/**
+ * The other ways to serve a list (see `reference-server.ts`), in a child process; `body` is the
+ * service's answer, which `/floor` sends.
+ */
+export async function startReferenceServer(
+  input: Omit<ReferenceServerInput, 'bodyFile'>,
+  body: Buffer,
+): Promise<RunningServer> {
+  // A file, not an argument: a page of 500 rows is longer than one argument may be.
+  const folder = await mkdtemp(join(tmpdir(), 'obs-bench-body-'));
+  const bodyFile = join(folder, 'body.json');
+  await writeFile(bodyFile, body);
+  const server = await forkServer('bench/lib/reference-server.ts', { ...input, bodyFile }).catch(
+    async (error: unknown) => {
+      await rm(folder, { recursive: true, force: true });
+      throw error;
+    },
+  );
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A server module of the bench in a child process, which sends its port once it listens. */

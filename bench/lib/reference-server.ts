@@ -1,19 +1,23 @@
 /**
- * Other ways to serve the first page of transactions, beside the service, so the bench shows
- * what any HTTP server in Node pays here and not only what the driver does. A child process of
+ * Other ways to serve the lists the bench measures, beside the service, so the bench shows what
+ * any HTTP server in Node pays here and not only what the driver does. A child process of
  * `node:http` and a `pg` pool on the bench database, running the service's captured statement:
  *
  * - `/floor`: the statement (prepared, rows as arrays, as the driver baseline runs it), then the
- *   page's bytes captured from the service: what HTTP adds when nothing is mapped or serialised;
- * - `/fast-json-stringify`: the statement, its rows mapped as the service maps them
- *   (`toTransactionView`), serialised by fast-json-stringify from the service's own schema:
- *   a hand-written server doing the service's work without a key check, validation or headers;
+ *   body captured from the service: what HTTP adds when nothing is mapped or serialised;
+ * - `/fast-json-stringify`: the statement, its rows mapped as the service maps them, serialised
+ *   by fast-json-stringify from the service's own schema: a hand-written server doing the
+ *   service's work without a key check, validation or headers;
  * - `/json-stringify`: the same with `JSON.stringify`.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import fastJson from 'fast-json-stringify';
 import pg from 'pg';
+import type { TSchema } from 'typebox';
+import type { AccountRow } from '../../src/banking/accounts/queries.js';
+import { Account } from '../../src/banking/accounts/schemas.js';
+import { toAccountView } from '../../src/banking/accounts/service.js';
 import type { TransactionListRow } from '../../src/banking/transactions/queries.js';
 import { TransactionItem } from '../../src/banking/transactions/schemas.js';
 import { toTransactionView } from '../../src/banking/transactions/service.js';
@@ -22,27 +26,34 @@ import { runStatements } from './http-load.js';
 
 export interface ReferenceServerInput {
   databaseUrl: string;
-  /** The service's statement for the page, which selects one row more than `page`. */
+  /** The pool's size. */
+  connections: number;
+  list: 'transactions' | 'accounts';
+  /** The service's statement for the list; for transactions it selects one row more than `page`. */
   statement: Statement;
-  page: number;
-  /** A file holding the page's body as the service answered it. */
+  page?: number;
+  /** A file holding the body as the service answered it. */
   bodyFile: string;
 }
+
+/** What each list's rows are and how the service shows them. */
+const LISTS: Record<ReferenceServerInput['list'], { item: TSchema; view(row: never): unknown }> = {
+  transactions: { item: TransactionItem, view: (row: TransactionListRow) => toTransactionView(row) },
+  accounts: { item: Account, view: (row: AccountRow) => toAccountView(row) },
+};
 
 const raw = process.argv[2];
 if (!raw || !process.send) throw new Error('run this module through startReferenceServer');
 const input = JSON.parse(raw) as ReferenceServerInput;
+const list = LISTS[input.list];
 const capturedBody = await readFile(input.bodyFile);
-const pool = new pg.Pool({ connectionString: input.databaseUrl, max: 1 });
-const serializePage = fastJson(
-  { type: 'array', items: { $ref: 'Transaction' } },
-  { schema: { Transaction: TransactionItem } },
-);
+const pool = new pg.Pool({ connectionString: input.databaseUrl, max: input.connections });
+const serializeList = fastJson({ type: 'array', items: list.item } as Parameters<typeof fastJson>[0]);
 
-async function pageViews() {
+async function views() {
   const { text, values } = input.statement;
-  const { rows } = await pool.query<TransactionListRow>({ name: 'reference_page', text, values });
-  return rows.slice(0, input.page).map(toTransactionView);
+  const { rows } = await pool.query<never>({ name: 'reference_list', text, values });
+  return rows.slice(0, input.page ?? rows.length).map(list.view);
 }
 
 const bodies: Record<string, () => Promise<string | Buffer>> = {
@@ -50,8 +61,8 @@ const bodies: Record<string, () => Promise<string | Buffer>> = {
     await runStatements(pool, [input.statement]);
     return capturedBody;
   },
-  '/fast-json-stringify': async () => serializePage(await pageViews()),
-  '/json-stringify': async () => JSON.stringify(await pageViews()),
+  '/fast-json-stringify': async () => serializeList(await views()),
+  '/json-stringify': async () => JSON.stringify(await views()),
 };
 
 const server = createServer((request, response) => {

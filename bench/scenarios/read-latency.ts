@@ -9,9 +9,7 @@
  * With `BENCH_EXPLAIN=<file>`, the `EXPLAIN (ANALYZE, BUFFERS)` of every statement measured is
  * written to that file at the largest size.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { createAccountsService } from '../../src/banking/accounts/service.js';
 import type { ListTransactionsInput } from '../../src/banking/transactions/schemas.js';
@@ -22,6 +20,7 @@ import { count } from '../lib/format.js';
 import {
   get,
   percentile,
+  REFERENCE_SERVERS,
   runStatements,
   startReferenceServer,
   startService,
@@ -46,17 +45,6 @@ interface Latency {
   httpRows: number;
   driverRows: number;
 }
-
-/** The other ways to serve the first page that the service is measured beside (`reference-server.ts`). */
-const ALTERNATIVES = [
-  {
-    path: '/fast-json-stringify',
-    label:
-      'hand-written: node:http, pg, fast-json-stringify (same mapping and schema; no key, validation, headers)',
-  },
-  { path: '/json-stringify', label: 'the same hand-written server with JSON.stringify' },
-  { path: '/floor', label: "the statement through pg, then the service's bytes from bare node:http" },
-] as const;
 
 const rowsOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as unknown[]).length;
 const p50 = (samples: number[]) => percentile(samples, 0.5);
@@ -140,32 +128,32 @@ export const readLatency: Scenario = {
     const unfiltered = variants[0] as ReadVariant;
     /** The first page unfiltered at the largest size, beside other ways to serve it. */
     const measureAlternatives = async (service: () => Promise<Buffer>, statements: Statement[]) => {
-      const folder = await mkdtemp(join(tmpdir(), 'obs-bench-page-'));
-      const bodyFile = join(folder, 'page.json');
-      await writeFile(bodyFile, await service());
-      const reference = await startReferenceServer({
-        databaseUrl: database.url,
-        statement: statements[0] as Statement,
-        page: PAGE,
-        bodyFile,
-      });
+      const reference = await startReferenceServer(
+        {
+          databaseUrl: database.url,
+          connections: 1,
+          list: 'transactions',
+          statement: statements[0] as Statement,
+          page: PAGE,
+        },
+        await service(),
+      );
       try {
         const fetchPage = (path: string) => async () => {
           const answer = await get(`${reference.origin}${path}`, {});
           if (answer.status !== 200) throw new Error(`${path}: ${answer.status}`);
           if (rowsOf(answer.body) !== PAGE) throw new Error(`${path}: not a page of ${PAGE} rows`);
         };
-        for (const { path } of ALTERNATIVES) await fetchPage(path)();
+        for (const { path } of REFERENCE_SERVERS) await fetchPage(path)();
         return await sideBySide(samples, {
           service,
           driver: () => runStatements(client, statements),
           ...Object.fromEntries(
-            ALTERNATIVES.map(({ path }) => [path, () => get(`${reference.origin}${path}`, {})]),
+            REFERENCE_SERVERS.map(({ path }) => [path, () => get(`${reference.origin}${path}`, {})]),
           ),
         });
       } finally {
         await reference.stop();
-        await rm(folder, { recursive: true, force: true });
       }
     };
     let alternatives: Map<string, number> | undefined;
@@ -292,7 +280,9 @@ export const readLatency: Scenario = {
           `first page at ${count(largest)} rows, unfiltered, in turn with other servers: the service`,
           alternatives.get('service') as number,
         ),
-        ...ALTERNATIVES.map(({ path, label }) => beside(`  ${label}`, alternatives?.get(path) as number)),
+        ...REFERENCE_SERVERS.map(({ path, label }) =>
+          beside(`  ${label}`, alternatives?.get(path) as number),
+        ),
       );
     }
     const smallest = sizes[0] as number;

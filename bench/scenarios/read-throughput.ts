@@ -17,13 +17,16 @@ import {
   driverThroughput,
   get,
   httpThroughput,
+  REFERENCE_SERVERS,
   type RunningServer,
   replayableHeaders,
   startBareHttp,
+  startReferenceServer,
   startService,
   type Throughput,
 } from '../lib/http-load.js';
 import { createReadTeam, growHistory } from '../lib/read-data.js';
+import type { ReferenceServerInput } from '../lib/reference-server.js';
 import type { Row, Scenario } from '../lib/types.js';
 
 const SIZES = { quick: 100_000, full: 1_000_000 };
@@ -48,15 +51,22 @@ export const readThroughput: Scenario = {
       throw error;
     });
 
-    const endpoints: { name: string; path: string; capture: () => Promise<Statement[]> }[] = [
+    const endpoints: {
+      name: string;
+      path: string;
+      capture: () => Promise<Statement[]>;
+      reference: Pick<ReferenceServerInput, 'list' | 'page'>;
+    }[] = [
       {
         name: 'GET /api/banking/accounts',
         path: `/api/banking/accounts?teamId=${team.teamId}`,
+        reference: { list: 'accounts' },
         capture: () => captureStatements(database.url, (db) => createAccountsService(db).list(team.teamId)),
       },
       {
         name: 'GET /api/banking/transactions?limit=50',
         path: `/api/banking/transactions?teamId=${team.teamId}&limit=50`,
+        reference: { list: 'transactions', page: 50 },
         capture: () =>
           captureStatements(database.url, (db) =>
             createTransactionsService(db).list(team.teamId, { teamId: team.teamId, limit: 50 }),
@@ -126,6 +136,29 @@ export const readThroughput: Scenario = {
             await bare.stop();
           }
         }
+        // Other servers of the same list, in one process against the driver in one.
+        const reference = await startReferenceServer(
+          {
+            databaseUrl: database.url,
+            connections: CONCURRENCY,
+            statement: statements[0] as Statement,
+            ...endpoint.reference,
+          },
+          sample.body,
+        );
+        const referenceRuns = new Map<string, Throughput>();
+        try {
+          for (const { path, label } of REFERENCE_SERVERS) {
+            log(`read-throughput: ${endpoint.name}, ${label}`);
+            await httpThroughput(`${reference.origin}${path}`, {}, WARM_UP_SECONDS);
+            referenceRuns.set(
+              path,
+              await httpThroughput(`${reference.origin}${path}`, {}, seconds, { server: reference, monitor }),
+            );
+          }
+        } finally {
+          await reference.stop();
+        }
         const httpLimit = bareRuns.get('node:http') as Throughput;
         const fastifyAlone = bareRuns.get('fastify') as Throughput;
 
@@ -157,6 +190,24 @@ export const readThroughput: Scenario = {
             `read-throughput: ${endpoint.name}, ${processes}: CPU per request: service ${cpu(ours.clientCpuMsEach)}, ` +
               `PostgreSQL ${cpu(ours.databaseCpuMsEach)}; per statement through pg: its ${processes} ` +
               `${cpu(driver.clientCpuMsEach)}, PostgreSQL ${cpu(driver.databaseCpuMsEach)}.`,
+          );
+        }
+        const oneProcess = measured.find(({ workers }) => workers === 1);
+        for (const { path, label } of oneProcess ? REFERENCE_SERVERS : []) {
+          const run = referenceRuns.get(path) as Throughput;
+          const driver = (oneProcess as (typeof measured)[number]).driver;
+          rows.push({
+            figure: `  ${label}, 1 process`,
+            value: perSecond(run.perSecond),
+            baseline: {
+              label: `same SQL through pg, ${CONCURRENCY} clients in 1 process`,
+              value: perSecond(driver.perSecond),
+            },
+            target: null,
+          });
+          notes.push(
+            `read-throughput: ${endpoint.name}, ${label}: CPU per request: its process ` +
+              `${cpu(run.clientCpuMsEach)}, PostgreSQL ${cpu(run.databaseCpuMsEach)}.`,
           );
         }
         const best = perSecond(Math.max(...measured.map(({ ours }) => ours.perSecond)));

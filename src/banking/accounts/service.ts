@@ -12,7 +12,8 @@ import type { AccountDetailsView, AccountView } from './schemas.js';
 
 const RECENT_TRANSACTIONS = 10;
 
-function toAccountView(row: AccountRow): AccountView {
+/** A row of the accounts query as the API shows it: amounts in major units, the connection nested. */
+export function toAccountView(row: AccountRow): AccountView {
   return {
     id: row.id,
     connectionId: row.connection_id,
