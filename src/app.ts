@@ -92,8 +92,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON bodies are accepted; anything else is a 415 rather than a string to validate.
   app.removeContentTypeParser('text/plain');
   registerProblemHandlers(app);
-  app.addHook('onSend', async (request, reply) => {
+  // Set first, so that every answer carries it, errors of later hooks included.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await registerBrowserPolicy(app, config.corsOrigins);

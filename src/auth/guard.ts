@@ -35,11 +35,12 @@ export function registerTeamGuard(app: FastifyInstance, keys: KeyCache) {
     request.apiKeyId = key.id;
   });
 
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const claimed = requestedTeamId(request);
     if (typeof claimed === 'string' && claimed !== request.teamId) {
-      throw new AppError('FORBIDDEN', 'The API key does not belong to this team.');
+      return done(new AppError('FORBIDDEN', 'The API key does not belong to this team.'));
     }
+    done();
   });
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
@@ -9,19 +10,11 @@ import helmet from 'helmet';
  * web page of another origin can read the API with a user's key.
  */
 export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[]) {
-  // Built once: @fastify/helmet rebuilds helmet's middleware on every request.
-  const setSecurityHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
-        frameAncestors: ["'none'"],
-      },
-    },
+  const headers = securityHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
-  app.addHook('onRequest', (request, reply, done) =>
-    setSecurityHeaders(request.raw, reply.raw, () => done()),
-  );
   if (corsOrigins.length === 0) return;
   await app.register(cors, {
     origin: corsOrigins,
@@ -38,4 +31,32 @@ export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: s
     ],
     maxAge: 600,
   });
+}
+
+/**
+ * helmet's headers for this policy, read once: they depend on nothing in the request. Given to
+ * Fastify's reply they go out with its own headers in one `writeHead`; set on the raw response
+ * on every request, as helmet's middleware does, they also sent every other header of the answer
+ * down Node's slower path for headers set beforehand (a tenth of a list request's CPU).
+ */
+function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: unknown) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        frameAncestors: ["'none'"],
+      },
+    },
+  })({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  return headers;
 }

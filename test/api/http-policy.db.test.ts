@@ -40,6 +40,14 @@ describe('security headers and CORS off by default', () => {
       expect(String(response.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
       expect(String(response.headers['strict-transport-security'])).toContain('max-age=');
       expect(response.headers['x-powered-by']).toBeUndefined();
+      expect(response.headers['x-request-id']).toMatch(/^[\w.:-]+$/);
+    }
+  });
+
+  it("echoes the caller's x-request-id on answers and on errors alike", async () => {
+    for (const url of ['/healthz', '/api/banking/connections', '/nowhere']) {
+      const response = await send(t, { method: 'GET', url, headers: { 'x-request-id': 'trace-42' } });
+      expect(response.headers['x-request-id']).toBe('trace-42');
     }
   });
 
