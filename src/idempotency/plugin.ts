@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onSendAsyncHookHandler,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import { Type } from 'typebox';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
@@ -81,20 +88,10 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
   const { db, clock, secrets } = deps;
   app.decorateRequest('idempotencyKey', null);
 
-  // Every POST route documents and validates the header, and the two answers it adds.
-  app.addHook('onRoute', (route) => {
-    if (![route.method].flat().includes('POST') || !route.schema) return;
-    const headers = (route.schema.headers ?? Type.Object({})) as ReturnType<typeof Type.Object>;
-    route.schema.headers = Type.Object({
-      ...headers.properties,
-      'idempotency-key': Type.Optional(IdempotencyKeyHeader),
-    });
-    route.schema.response = { ...problemResponses(409, 422), ...(route.schema.response as object) };
-  });
-
-  app.addHook('preHandler', async (request, reply) => {
+  /** Claims the request's key before the handler runs, or replays the answer kept for it. */
+  const claimOrReplay: preHandlerAsyncHookHandler = async (request, reply) => {
     const key = request.headers['idempotency-key'];
-    if (request.method !== 'POST' || typeof key !== 'string') return;
+    if (typeof key !== 'string') return;
     const ref = { scope: request.teamId || ADMIN_SCOPE, key };
     const stored = await acquire(ref, requestFingerprint(request.method, request.url, request.body));
     if (stored === 'claimed') {
@@ -102,9 +99,10 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
       return;
     }
     return replay(request, reply, stored);
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  /** Keeps a success's answer under the key, or lets the key go after a failure. */
+  const settleKey: onSendAsyncHookHandler<unknown> = async (request, reply, payload) => {
     const ref = request.idempotencyKey;
     if (!ref) return payload;
     request.idempotencyKey = null;
@@ -123,6 +121,20 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
       request.log.error({ err: error }, 'the idempotency key could not be updated');
     }
     return payload;
+  };
+
+  // Every POST route documents and validates the header and the two answers it adds, and runs
+  // the two hooks; other routes run neither (an async hook costs every request a promise).
+  app.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST') || !route.schema) return;
+    const headers = (route.schema.headers ?? Type.Object({})) as ReturnType<typeof Type.Object>;
+    route.schema.headers = Type.Object({
+      ...headers.properties,
+      'idempotency-key': Type.Optional(IdempotencyKeyHeader),
+    });
+    route.schema.response = { ...problemResponses(409, 422), ...(route.schema.response as object) };
+    route.preHandler = [route.preHandler ?? []].flat().concat(claimOrReplay);
+    route.onSend = [route.onSend ?? []].flat().concat(settleKey);
   });
 
   let purgeTimer: NodeJS.Timeout | undefined;
