@@ -125,6 +125,8 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody, retryAfterSe
 
 /** For the router's own errors (bad percent-encoding, a path parameter too long), which come before any route. */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // No hook has run, so the request id is set here.
+  reply.header('x-request-id', request.id);
   return sendProblem(reply, toProblem(error, request.id));
 }
 
