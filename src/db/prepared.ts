@@ -25,7 +25,6 @@ export function prepared<Query>(
   name: string,
   build: () => { prepare(name: string): Query },
 ): Query {
-  if (name.length > MAX_NAME_LENGTH) throw new Error(`prepared statement name too long: ${name}`);
   let queries = byDatabase.get(db);
   if (!queries) {
     queries = new Map();
@@ -33,6 +32,8 @@ export function prepared<Query>(
   }
   let query = queries.get(name) as Query | undefined;
   if (!query) {
+    // Checked once per name, when it is first prepared, not on every request.
+    if (name.length > MAX_NAME_LENGTH) throw new Error(`prepared statement name too long: ${name}`);
     // An empty name is an unnamed statement for node-postgres (PGlite ignores names).
     if (queries.size >= MAX_PREPARED_STATEMENTS) return build().prepare('');
     query = build().prepare(name);
