@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import Fastify from 'fastify';
+import { childInput, reportPort } from './child.js';
 
 export interface BareHttpInput {
   framework: 'node:http' | 'fastify';
@@ -12,12 +13,8 @@ export interface BareHttpInput {
   headers: Record<string, string>;
 }
 
-const raw = process.argv[2];
-if (!raw || !process.send) throw new Error('run this module through startBareHttp');
-const input = JSON.parse(raw) as BareHttpInput;
+const input = childInput<BareHttpInput>();
 const body = Buffer.from(input.bodyBase64, 'base64');
-const reportPort = (address: ReturnType<ReturnType<typeof createServer>['address']>) =>
-  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
 
 if (input.framework === 'fastify') {
   const app = Fastify({ logger: false });

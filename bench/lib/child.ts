@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 
 /** What a child sends back over IPC: its result, or why it failed. */
 export type ChildMessage<T> = { result: T } | { error: string };
@@ -31,7 +32,8 @@ export function runChild<I, O>(modulePath: string, input: I): Promise<O> {
 /** The child's side: its input, and a way to answer once (then it exits). */
 export function childInput<I>(): I {
   const raw = process.argv[2];
-  if (!raw || !process.send) throw new Error('run this module through runChild');
+  if (!raw || !process.send)
+    throw new Error('run this module as a child of the bench (runChild, forkServer)');
   return JSON.parse(raw) as I;
 }
 
@@ -40,4 +42,9 @@ export function reportToParent<T>(message: ChildMessage<T>): Promise<void> {
     if (!process.send) return reject(new Error('no parent'));
     process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** A server child's side: tells the parent (`forkServer` in `http-load.ts`) the port it listens on. */
+export function reportPort(address: AddressInfo | string | null): void {
+  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
 }

@@ -22,6 +22,7 @@ import type { TransactionListRow } from '../../src/banking/transactions/queries.
 import { TransactionItem } from '../../src/banking/transactions/schemas.js';
 import { toTransactionView } from '../../src/banking/transactions/service.js';
 import type { Statement } from './capture.js';
+import { childInput, reportPort } from './child.js';
 import { runStatements } from './http-load.js';
 
 export interface ReferenceServerInput {
@@ -42,9 +43,7 @@ const LISTS: Record<ReferenceServerInput['list'], { item: TSchema; view(row: nev
   accounts: { item: Account, view: (row: AccountRow) => toAccountView(row) },
 };
 
-const raw = process.argv[2];
-if (!raw || !process.send) throw new Error('run this module through startReferenceServer');
-const input = JSON.parse(raw) as ReferenceServerInput;
+const input = childInput<ReferenceServerInput>();
 const list = LISTS[input.list];
 const capturedBody = await readFile(input.bodyFile);
 const pool = new pg.Pool({ connectionString: input.databaseUrl, max: input.connections });
@@ -85,8 +84,5 @@ const server = createServer((request, response) => {
     },
   );
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
-});
+server.listen(0, '127.0.0.1', () => reportPort(server.address()));
 process.on('SIGTERM', () => server.close(() => void pool.end().then(() => process.exit(0))));

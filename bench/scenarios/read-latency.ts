@@ -52,8 +52,24 @@ const p99 = (samples: number[]) => percentile(samples, 0.99);
 const ms = (value: number) => ({ value, unit: 'ms' }) as const;
 
 /**
- * `samples` requests over HTTP and as many runs of `statements` through `client`, alternating so
- * that the rest of the machine weighs on both alike; each side checks the other's row count.
+ * `samples` timed runs of each of `runs`, one of each in turn after `WARM_UP` unmeasured rounds,
+ * so that the rest of the machine weighs on all alike.
+ */
+async function sideBySide<Name extends string>(samples: number, runs: Record<Name, () => Promise<unknown>>) {
+  const entries = Object.entries(runs) as [Name, () => Promise<unknown>][];
+  const timings = new Map(entries.map(([name]) => [name, [] as number[]]));
+  for (let i = 0; i < WARM_UP + samples; i++) {
+    for (const [name, run] of entries) {
+      const elapsed = await timeMs(run);
+      if (i >= WARM_UP) timings.get(name)?.push(elapsed);
+    }
+  }
+  return timings;
+}
+
+/**
+ * `samples` requests over HTTP and as many runs of `statements` through `client`, in turn; each
+ * side checks the other's row count.
  */
 async function measure(
   samples: number,
@@ -62,37 +78,14 @@ async function measure(
   client: pg.Client,
   statements: Statement[],
 ): Promise<Latency> {
-  const latency: Latency = {
-    http: [],
-    driver: [],
-    // Parsed once, outside the measured requests: reading the JSON is the client's work.
-    httpRows: countRows(await request()),
-    driverRows: await runStatements(client, statements),
-  };
-  for (let i = 0; i < WARM_UP; i++) {
-    await request();
-    await runStatements(client, statements);
-  }
-  for (let i = 0; i < samples; i++) {
-    latency.http.push(await timeMs(request));
-    latency.driver.push(await timeMs(() => runStatements(client, statements)));
-  }
-  return latency;
-}
-
-/**
- * `samples` runs of each of `runs`, in turn, so that the rest of the machine weighs on all alike;
- * the p50 of each.
- */
-async function sideBySide(samples: number, runs: Record<string, () => Promise<unknown>>) {
-  const timings = new Map(Object.keys(runs).map((name) => [name, [] as number[]]));
-  for (let i = 0; i < WARM_UP + samples; i++) {
-    for (const [name, run] of Object.entries(runs)) {
-      const elapsed = await timeMs(run);
-      if (i >= WARM_UP) timings.get(name)?.push(elapsed);
-    }
-  }
-  return new Map([...timings].map(([name, samples]) => [name, p50(samples)]));
+  // Parsed once, outside the measured requests: reading the JSON is the client's work.
+  const httpRows = countRows(await request());
+  const driverRows = await runStatements(client, statements);
+  const timings = await sideBySide(samples, {
+    http: request,
+    driver: () => runStatements(client, statements),
+  });
+  return { http: timings.get('http') ?? [], driver: timings.get('driver') ?? [], httpRows, driverRows };
 }
 
 export const readLatency: Scenario = {
@@ -156,7 +149,7 @@ export const readLatency: Scenario = {
         await reference.stop();
       }
     };
-    let alternatives: Map<string, number> | undefined;
+    let alternatives: Map<string, number[]> | undefined;
     try {
       for (const size of sizes) {
         log(`read-latency: loading ${count(size)} transactions by COPY`);
@@ -268,7 +261,8 @@ export const readLatency: Scenario = {
       );
     }
     if (alternatives) {
-      const driver = alternatives.get('driver') as number;
+      const p50Of = (name: string) => p50(alternatives?.get(name) ?? []);
+      const driver = p50Of('driver');
       const beside = (label: string, value: number) => ({
         figure: `${label}, p50`,
         value: ms(value),
@@ -278,11 +272,9 @@ export const readLatency: Scenario = {
       rows.push(
         beside(
           `first page at ${count(largest)} rows, unfiltered, in turn with other servers: the service`,
-          alternatives.get('service') as number,
+          p50Of('service'),
         ),
-        ...REFERENCE_SERVERS.map(({ path, label }) =>
-          beside(`  ${label}`, alternatives?.get(path) as number),
-        ),
+        ...REFERENCE_SERVERS.map(({ path, label }) => beside(`  ${label}`, p50Of(path))),
       );
     }
     const smallest = sizes[0] as number;

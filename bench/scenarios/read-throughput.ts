@@ -34,6 +34,17 @@ const SECONDS = { quick: 5, full: 10 };
 const WARM_UP_SECONDS = 2;
 const TARGET = 0.7;
 
+/** A measured run of `seconds` after `WARM_UP_SECONDS` unmeasured on the same URL. */
+async function warmedThroughput(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  measured: Parameters<typeof httpThroughput>[3],
+): Promise<Throughput> {
+  await httpThroughput(url, headers, WARM_UP_SECONDS);
+  return httpThroughput(url, headers, seconds, measured);
+}
+
 const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(3)} ms`);
 const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
 
@@ -98,8 +109,7 @@ export const readThroughput: Scenario = {
           log(
             `read-throughput: ${endpoint.name}, service, ${processes}, ${CONCURRENCY} connections, ${seconds} s`,
           );
-          await httpThroughput(`${server.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
-          const ours = await httpThroughput(`${server.origin}${endpoint.path}`, headers, seconds, {
+          const ours = await warmedThroughput(`${server.origin}${endpoint.path}`, headers, seconds, {
             server,
             monitor,
           });
@@ -124,10 +134,9 @@ export const readThroughput: Scenario = {
           );
           const bare = await startBareHttp(framework, sample.body, replayableHeaders(sample.headers));
           try {
-            await httpThroughput(`${bare.origin}${endpoint.path}`, headers, WARM_UP_SECONDS);
             bareRuns.set(
               framework,
-              await httpThroughput(`${bare.origin}${endpoint.path}`, headers, seconds, {
+              await warmedThroughput(`${bare.origin}${endpoint.path}`, headers, seconds, {
                 server: bare,
                 monitor,
               }),
@@ -150,10 +159,12 @@ export const readThroughput: Scenario = {
         try {
           for (const { path, label } of REFERENCE_SERVERS) {
             log(`read-throughput: ${endpoint.name}, ${label}`);
-            await httpThroughput(`${reference.origin}${path}`, {}, WARM_UP_SECONDS);
             referenceRuns.set(
               path,
-              await httpThroughput(`${reference.origin}${path}`, {}, seconds, { server: reference, monitor }),
+              await warmedThroughput(`${reference.origin}${path}`, {}, seconds, {
+                server: reference,
+                monitor,
+              }),
             );
           }
         } finally {
