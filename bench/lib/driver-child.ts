@@ -1,53 +1,73 @@
 /**
- * One process of the driver baseline: a `pg` pool running the captured statements in a loop on
- * each of its clients, unmeasured until `startAt` (warming the pool and its prepared statements),
- * then counted until `endAt`; all the processes of a run share those two instants.
+ * One process of the driver baseline: a `pg` pool whose clients run the captured statements in a
+ * loop. It stays up between measured windows, idle, so that rounds of the driver can alternate
+ * with rounds of the servers measured beside it while its connections and their prepared
+ * statements stay warm (see `startDriverBaseline` in `http-load.ts`).
+ *
+ * Once connected it runs unmeasured for `warmUpSeconds` and says `ready`; then each `run`
+ * message starts a window of that many seconds, answered with what was done in it; `stop` ends it.
  */
 import pg from 'pg';
 import type { Statement } from './capture.js';
-import { childInput, reportToParent } from './child.js';
+import { childInput } from './child.js';
 import { runStatements } from './http-load.js';
 
 export interface DriverChildInput {
   databaseUrl: string;
   statements: Statement[];
   clients: number;
-  /** Epoch milliseconds. */
-  startAt: number;
-  endAt: number;
-  /** How long to keep the connections open after `endAt`, while the parent reads their CPU. */
-  lingerMs: number;
+  warmUpSeconds: number;
 }
 
-export interface DriverChildResult {
+/** What one window did: runs of the statements completed in it, and this process's CPU time. */
+export interface DriverWindow {
   done: number;
   cpuMs: number;
 }
 
+export type DriverCommand = { run: { seconds: number } } | { stop: true };
+export type DriverReport = { ready: true } | { window: DriverWindow } | { error: string };
+
 const input = childInput<DriverChildInput>();
+const send = (report: DriverReport) => process.send?.(report);
 const pool = new pg.Pool({ connectionString: input.databaseUrl, max: input.clients });
-try {
-  const clients = await Promise.all(Array.from({ length: input.clients }, () => pool.connect()));
+
+/** Every client runs the statements until `endAt` (epoch ms); answers how many runs finished by then. */
+async function loopUntil(clients: pg.PoolClient[], endAt: number): Promise<number> {
   let done = 0;
-  let cpuAtStart: NodeJS.CpuUsage | undefined;
-  const cpuTimer = setTimeout(() => {
-    cpuAtStart = process.cpuUsage();
-  }, input.startAt - Date.now());
   await Promise.all(
     clients.map(async (client) => {
-      while (Date.now() < input.endAt) {
+      while (Date.now() < endAt) {
         await runStatements(client, input.statements);
-        if (Date.now() >= input.startAt) done++;
+        done++;
       }
     }),
   );
-  clearTimeout(cpuTimer);
-  const cpu = process.cpuUsage(cpuAtStart);
-  await new Promise((resolve) => setTimeout(resolve, input.lingerMs));
-  for (const client of clients) client.release();
-  await reportToParent<DriverChildResult>({ result: { done, cpuMs: (cpu.user + cpu.system) / 1000 } });
+  return done;
+}
+
+try {
+  const clients = await Promise.all(Array.from({ length: input.clients }, () => pool.connect()));
+  await loopUntil(clients, Date.now() + input.warmUpSeconds * 1000);
+  // One window at a time: the parent waits for each answer before it sends the next command.
+  process.on('message', async (command: DriverCommand) => {
+    if ('stop' in command) {
+      for (const client of clients) client.release();
+      await pool.end();
+      process.exit(0);
+    }
+    try {
+      const cpuAtStart = process.cpuUsage();
+      const done = await loopUntil(clients, Date.now() + command.run.seconds * 1000);
+      const cpu = process.cpuUsage(cpuAtStart);
+      send({ window: { done, cpuMs: (cpu.user + cpu.system) / 1000 } });
+    } catch (error) {
+      send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  });
+  send({ ready: true });
 } catch (error) {
-  await reportToParent({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-} finally {
+  send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   await pool.end();
+  process.exit(1);
 }

@@ -16,9 +16,8 @@ import autocannon from 'autocannon';
 import type pg from 'pg';
 import type { BareHttpInput } from './bare-http.js';
 import type { Statement } from './capture.js';
-import { runChild } from './child.js';
 import { compiledPath } from './compile.js';
-import type { DriverChildInput, DriverChildResult } from './driver-child.js';
+import type { DriverChildInput, DriverCommand, DriverReport, DriverWindow } from './driver-child.js';
 import type { ReferenceServerInput } from './reference-server.js';
 
 export const CONCURRENCY = 20;
@@ -65,14 +64,15 @@ export async function backendsCpuMs(monitor: pg.Client): Promise<Map<number, num
   return used;
 }
 
-/** CPU (ms) the backends present at both readings used between them; null when none could be read. */
+/**
+ * CPU (ms) the backends used between two readings: the whole of those that connected in between
+ * (a pool that had closed its idle connections opens new ones); null when none could be read.
+ */
 function backendsDelta(before: Map<number, number>, after: Map<number, number>): number | null {
   let total = 0;
   let read = false;
   for (const [pid, ms] of after) {
-    const earlier = before.get(pid);
-    if (earlier === undefined) continue;
-    total += ms - earlier;
+    total += ms - (before.get(pid) ?? 0);
     read = true;
   }
   return read ? total : null;
@@ -304,52 +304,89 @@ export async function httpThroughput(
   };
 }
 
+/** The driver baseline, up and warm between its measured windows (see `driver-child.ts`). */
+export interface DriverBaseline {
+  /** Statements per second over `seconds`, with the CPU per run of its processes and of the database. */
+  run(seconds: number): Promise<Throughput>;
+  stop(): Promise<void>;
+}
+
 /**
- * Statements per second through the driver: `processes` child processes whose pools hold
- * `CONCURRENCY` clients in all, each client running `statements` in a loop, counted for `seconds`
- * after `warmUpSeconds`; with the CPU of those processes and of the database per run of
- * `statements`. One Node process parses rows on one core, so a run with as many processes as
- * the service has workers is the like-for-like baseline.
+ * The statements through the driver: `processes` child processes whose pools hold `CONCURRENCY`
+ * clients in all, each client running `statements` in a loop, warmed for `warmUpSeconds`, then
+ * measured in windows on demand, between which they stay connected and idle. One Node process
+ * parses rows on one core, so a baseline with as many processes as the service has workers is the
+ * like-for-like one.
  */
-export async function driverThroughput(
+export async function startDriverBaseline(
   databaseUrl: string,
   statements: Statement[],
-  options: { seconds: number; warmUpSeconds: number; processes: number; monitor?: pg.Client },
-): Promise<Throughput> {
-  const { seconds, warmUpSeconds, processes, monitor } = options;
-  const setUpMs = 2_000;
-  const lingerMs = 1_000;
-  const startAt = Date.now() + setUpMs + warmUpSeconds * 1000;
-  const endAt = startAt + seconds * 1000;
+  options: { warmUpSeconds: number; processes: number; monitor?: pg.Client },
+): Promise<DriverBaseline> {
+  const { warmUpSeconds, processes, monitor } = options;
   const module = await compiledPath('bench/lib/driver-child.ts');
-  const runs = Array.from({ length: processes }, (_, i) =>
-    runChild<DriverChildInput, DriverChildResult>(module, {
+  const children = Array.from({ length: processes }, (_, i) => {
+    const input: DriverChildInput = {
       databaseUrl,
       statements,
       clients: Math.floor(CONCURRENCY / processes) + (i < CONCURRENCY % processes ? 1 : 0),
-      startAt,
-      endAt,
-      lingerMs,
-    }),
-  );
-  // Read the database's CPU while the children's connections are open: at the start and at the end.
-  const sleepUntil = (at: number) =>
-    new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
-  const readings = monitor
-    ? (async () => {
-        await sleepUntil(startAt);
-        const before = await backendsCpuMs(monitor);
-        await sleepUntil(endAt + lingerMs / 4);
-        return backendsDelta(before, await backendsCpuMs(monitor));
-      })()
-    : Promise.resolve(null);
-  const results = await Promise.all(runs);
-  const databaseCpu = await readings;
-  const done = results.reduce((sum, result) => sum + result.done, 0);
-  const clientCpu = results.reduce((sum, result) => sum + result.cpuMs, 0);
+      warmUpSeconds,
+    };
+    return fork(module, [JSON.stringify(input)], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
+  });
+  // Asked to stop, each closes its connections before it exits; killed if it cannot be asked.
+  const stopOne = (child: ChildProcess) =>
+    child.connected && child.exitCode === null
+      ? new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.send({ stop: true } satisfies DriverCommand);
+        })
+      : stopChild(child);
+  const stopAll = () => Promise.all(children.map(stopOne)).then(() => {});
+  try {
+    await Promise.all(children.map((child) => nextReport(child)));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
   return {
-    perSecond: done / seconds,
-    clientCpuMsEach: done > 0 ? clientCpu / done : null,
-    databaseCpuMsEach: databaseCpu === null ? null : perUnit(0, databaseCpu, done),
+    async run(seconds) {
+      const databaseBefore = monitor ? await backendsCpuMs(monitor) : null;
+      const command: DriverCommand = { run: { seconds } };
+      const windows = await Promise.all(
+        children.map((child) => {
+          const answer = nextReport(child);
+          child.send(command);
+          return answer;
+        }),
+      );
+      const databaseCpu =
+        monitor && databaseBefore ? backendsDelta(databaseBefore, await backendsCpuMs(monitor)) : null;
+      const done = windows.reduce((sum, window) => sum + (window as DriverWindow).done, 0);
+      const clientCpu = windows.reduce((sum, window) => sum + (window as DriverWindow).cpuMs, 0);
+      return {
+        perSecond: done / seconds,
+        clientCpuMsEach: done > 0 ? clientCpu / done : null,
+        databaseCpuMsEach: databaseCpu === null ? null : perUnit(0, databaseCpu, done),
+      };
+    },
+    stop: stopAll,
   };
+}
+
+/** The next report of a driver child: `ready` or a window; its error, or its exit, rejects. */
+function nextReport(child: ChildProcess): Promise<DriverWindow | null> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (report: DriverReport) => {
+      child.off('exit', onExit);
+      if ('error' in report) reject(new Error(`driver baseline: ${report.error}`));
+      else resolve('window' in report ? report.window : null);
+    };
+    const onExit = (code: number | null) => {
+      child.off('message', onMessage);
+      reject(new Error(`driver baseline exited with code ${code}`));
+    };
+    child.once('message', onMessage);
+    child.once('exit', onExit);
+  });
 }

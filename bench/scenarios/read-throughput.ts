@@ -2,25 +2,31 @@
  * Read throughput: `GET /api/banking/accounts` and `GET /api/banking/transactions?limit=50` from
  * the service (`npm start`, a child process) with autocannon at 20 connections, against the very
  * statement each request runs sent through `pg` by a pool of 20 at the same concurrency (the
- * database's limit), and beside it a bare `node:http` server answering the same bytes (the HTTP
- * limit); each for the same duration, on a team of 1,000,000 transactions (`--full`).
+ * database's limit), on a team of 1,000,000 transactions (`--full`). Other servers of the same
+ * list, and bare servers answering the same bytes (the HTTP limit), stand beside it.
+ *
+ * Rounds alternate the driver and the servers measured against it, each run as long, and each
+ * ratio is the median of the rounds' ratios: a pause of the machine during one run then moves one
+ * round, not the figure.
  */
 import { availableParallelism } from 'node:os';
+import type pg from 'pg';
 import { createAccountsService } from '../../src/banking/accounts/service.js';
 import { createTransactionsService } from '../../src/banking/transactions/service.js';
 import type { BareHttpInput } from '../lib/bare-http.js';
 import { captureStatements, type Statement } from '../lib/capture.js';
 import { connectClient } from '../lib/database.js';
-import { count } from '../lib/format.js';
+import { count, formatRatio } from '../lib/format.js';
 import {
   CONCURRENCY,
-  driverThroughput,
   get,
   httpThroughput,
+  percentile,
   REFERENCE_SERVERS,
   type RunningServer,
   replayableHeaders,
   startBareHttp,
+  startDriverBaseline,
   startReferenceServer,
   startService,
   type Throughput,
@@ -31,6 +37,7 @@ import type { Row, Scenario } from '../lib/types.js';
 
 const SIZES = { quick: 100_000, full: 1_000_000 };
 const SECONDS = { quick: 5, full: 10 };
+const ROUNDS = { quick: 2, full: 3 };
 const WARM_UP_SECONDS = 2;
 const TARGET = 0.7;
 
@@ -45,6 +52,99 @@ async function warmedThroughput(
   return httpThroughput(url, headers, seconds, measured);
 }
 
+/** A server measured against the driver. */
+interface Contender {
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  server: RunningServer;
+}
+
+/** A contender's runs, one a round, and its ratio to the driver's run of the same round. */
+interface Measured {
+  label: string;
+  runs: Throughput[];
+  ratios: number[];
+}
+
+/**
+ * `rounds` rounds of the statements through the driver (in `workers` processes) and of each
+ * contender, `seconds` each, in the opposite order every other round, so that a machine slowing
+ * down or speeding up during a round favours no side. Each contender's run follows its own
+ * `WARM_UP_SECONDS` unmeasured: a pool left idle while the others ran has closed its connections.
+ */
+async function alternate(
+  contenders: Contender[],
+  options: {
+    databaseUrl: string;
+    statements: Statement[];
+    workers: number;
+    rounds: number;
+    seconds: number;
+    monitor: pg.Client;
+  },
+): Promise<{ driver: Throughput[]; contenders: Measured[] }> {
+  const { databaseUrl, statements, workers, rounds, seconds, monitor } = options;
+  const driver = await startDriverBaseline(databaseUrl, statements, {
+    warmUpSeconds: WARM_UP_SECONDS,
+    processes: workers,
+    monitor,
+  });
+  const driverRuns: Throughput[] = [];
+  const runs = contenders.map(() => [] as Throughput[]);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const order = [-1, ...contenders.keys()];
+      if (round % 2 === 1) order.reverse();
+      for (const index of order) {
+        const contender = contenders[index];
+        if (!contender) driverRuns.push(await driver.run(seconds));
+        else {
+          const { url, headers, server } = contender;
+          runs[index]?.push(await warmedThroughput(url, headers, seconds, { server, monitor }));
+        }
+      }
+    }
+  } finally {
+    await driver.stop();
+  }
+  return {
+    driver: driverRuns,
+    contenders: contenders.map(({ label }, index) => {
+      const own = runs[index] as Throughput[];
+      return {
+        label,
+        runs: own,
+        ratios: own.map((run, round) => run.perSecond / (driverRuns[round] as Throughput).perSecond),
+      };
+    }),
+  };
+}
+
+/** The lower middle value (nearest rank). */
+const median = (values: number[]) => percentile(values, 0.5);
+
+/** Runs of the same length as one: their median rate, and their CPU per request over all of them. */
+function pooled(runs: Throughput[]): Throughput {
+  const weighted = (each: (run: Throughput) => number | null) => {
+    let cpuMs = 0;
+    let requests = 0;
+    for (const run of runs) {
+      const ms = each(run);
+      if (ms === null) return null;
+      cpuMs += ms * run.perSecond;
+      requests += run.perSecond;
+    }
+    return requests > 0 ? cpuMs / requests : null;
+  };
+  return {
+    perSecond: median(runs.map((run) => run.perSecond)),
+    clientCpuMsEach: weighted((run) => run.clientCpuMsEach),
+    databaseCpuMsEach: weighted((run) => run.databaseCpuMsEach),
+  };
+}
+
+const processesOf = (workers: number) => `${workers} process${workers === 1 ? '' : 'es'}`;
 const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(3)} ms`);
 const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
 
@@ -53,6 +153,7 @@ export const readThroughput: Scenario = {
   async run({ full, database, log }) {
     const size = full ? SIZES.full : SIZES.quick;
     const seconds = full ? SECONDS.full : SECONDS.quick;
+    const rounds = full ? ROUNDS.full : ROUNDS.quick;
     const team = await createReadTeam(database.handle.db, new Date());
     // Loads the data, then reads the CPU time of the database's backends during each run.
     const monitor = await connectClient(database.url);
@@ -103,26 +204,48 @@ export const readThroughput: Scenario = {
         const sample = await get(`${origin}${endpoint.path}`, headers);
         if (sample.status !== 200) throw new Error(`${endpoint.name}: ${sample.status} ${sample.body}`);
 
-        const measured: { workers: number; ours: Throughput; driver: Throughput }[] = [];
-        for (const { workers, server } of services) {
-          const processes = `${workers} process${workers === 1 ? '' : 'es'}`;
-          log(
-            `read-throughput: ${endpoint.name}, service, ${processes}, ${CONCURRENCY} connections, ${seconds} s`,
-          );
-          const ours = await warmedThroughput(`${server.origin}${endpoint.path}`, headers, seconds, {
-            server,
-            monitor,
-          });
-          log(
-            `read-throughput: ${endpoint.name}, same SQL through pg, ${processes}, ${CONCURRENCY} clients, ${seconds} s`,
-          );
-          const driver = await driverThroughput(database.url, statements, {
-            seconds,
-            warmUpSeconds: WARM_UP_SECONDS,
-            processes: workers,
-            monitor,
-          });
-          measured.push({ workers, ours, driver });
+        // The reference servers run beside the one-process service, against the driver in one.
+        const reference = await startReferenceServer(
+          {
+            databaseUrl: database.url,
+            connections: CONCURRENCY,
+            statement: statements[0] as Statement,
+            ...endpoint.reference,
+          },
+          sample.body,
+        );
+        const measured: { workers: number; driver: Throughput[]; contenders: Measured[] }[] = [];
+        try {
+          for (const { workers, server } of services) {
+            const contenders: Contender[] = [
+              { label: 'service', url: `${server.origin}${endpoint.path}`, headers, server },
+              ...(workers === 1
+                ? REFERENCE_SERVERS.map(({ path, label }) => ({
+                    label,
+                    url: `${reference.origin}${path}`,
+                    headers: {},
+                    server: reference,
+                  }))
+                : []),
+            ];
+            log(
+              `read-throughput: ${endpoint.name}, ${processesOf(workers)}: ${rounds} rounds of ${seconds} s ` +
+                `each, the same SQL through pg then ${contenders.map(({ label }) => label).join(', then ')}`,
+            );
+            measured.push({
+              workers,
+              ...(await alternate(contenders, {
+                databaseUrl: database.url,
+                statements,
+                workers,
+                rounds,
+                seconds,
+                monitor,
+              })),
+            });
+          }
+        } finally {
+          await reference.stop();
         }
 
         // The HTTP limit, and what Fastify costs before any work: each a child process answering
@@ -145,83 +268,46 @@ export const readThroughput: Scenario = {
             await bare.stop();
           }
         }
-        // Other servers of the same list, in one process against the driver in one.
-        const reference = await startReferenceServer(
-          {
-            databaseUrl: database.url,
-            connections: CONCURRENCY,
-            statement: statements[0] as Statement,
-            ...endpoint.reference,
-          },
-          sample.body,
-        );
-        const referenceRuns = new Map<string, Throughput>();
-        try {
-          for (const { path, label } of REFERENCE_SERVERS) {
-            log(`read-throughput: ${endpoint.name}, ${label}`);
-            referenceRuns.set(
-              path,
-              await warmedThroughput(`${reference.origin}${path}`, {}, seconds, {
-                server: reference,
-                monitor,
-              }),
-            );
-          }
-        } finally {
-          await reference.stop();
-        }
         const httpLimit = bareRuns.get('node:http') as Throughput;
         const fastifyAlone = bareRuns.get('fastify') as Throughput;
 
-        for (const [i, { workers, ours, driver }] of measured.entries()) {
-          const ratio = ours.perSecond / driver.perSecond;
-          const processes = `${workers} process${workers === 1 ? '' : 'es'}`;
+        for (const [i, { workers, driver, contenders }] of measured.entries()) {
           const baseline = {
-            label: `same SQL through pg, ${CONCURRENCY} clients in ${processes}`,
-            value: perSecond(driver.perSecond),
+            label: `same SQL through pg, ${CONCURRENCY} clients in ${processesOf(workers)}`,
+            value: perSecond(median(driver.map((run) => run.perSecond))),
           };
-          rows.push(
-            i === 0
-              ? {
-                  figure: `${endpoint.name} at ${count(size)} rows, ${CONCURRENCY} connections, ${seconds} s, ${processes}`,
-                  value: perSecond(ours.perSecond),
-                  baseline,
-                  ratio,
-                  target: { text: `>= ${(TARGET * 100).toFixed(0)}%`, pass: ratio >= TARGET },
-                }
-              : {
-                  figure: `  the same from ${processes} (WEB_CONCURRENCY=${workers})`,
-                  value: perSecond(ours.perSecond),
-                  baseline,
-                  ratio,
-                  target: null,
-                },
-          );
-          notes.push(
-            `read-throughput: ${endpoint.name}, ${processes}: CPU per request: service ${cpu(ours.clientCpuMsEach)}, ` +
-              `PostgreSQL ${cpu(ours.databaseCpuMsEach)}; per statement through pg: its ${processes} ` +
-              `${cpu(driver.clientCpuMsEach)}, PostgreSQL ${cpu(driver.databaseCpuMsEach)}.`,
-          );
+          const pgCpu = pooled(driver);
+          for (const [c, contender] of contenders.entries()) {
+            const ratio = median(contender.ratios);
+            const value = perSecond(median(contender.runs.map((run) => run.perSecond)));
+            const figure =
+              c > 0
+                ? `  ${contender.label}, ${processesOf(workers)}`
+                : i === 0
+                  ? `${endpoint.name} at ${count(size)} rows, ${CONCURRENCY} connections, ${seconds} s, ${processesOf(workers)}`
+                  : `  the same from ${processesOf(workers)} (WEB_CONCURRENCY=${workers})`;
+            const target =
+              c === 0 && i === 0 ? { text: `>= ${(TARGET * 100).toFixed(0)}%`, pass: ratio >= TARGET } : null;
+            rows.push({ figure, value, baseline, ratio, target });
+            const own = pooled(contender.runs);
+            notes.push(
+              `read-throughput: ${endpoint.name}, ${contender.label}, ${processesOf(workers)}: ratio in each ` +
+                `round ${contender.ratios.map(formatRatio).join(', ')}; CPU per request: its processes ` +
+                `${cpu(own.clientCpuMsEach)}, PostgreSQL ${cpu(own.databaseCpuMsEach)}` +
+                (c === 0
+                  ? `; per statement through pg: its processes ${cpu(pgCpu.clientCpuMsEach)}, PostgreSQL ` +
+                    `${cpu(pgCpu.databaseCpuMsEach)}.`
+                  : '.'),
+            );
+          }
         }
-        const oneProcess = measured.find(({ workers }) => workers === 1);
-        for (const { path, label } of oneProcess ? REFERENCE_SERVERS : []) {
-          const run = referenceRuns.get(path) as Throughput;
-          const driver = (oneProcess as (typeof measured)[number]).driver;
-          rows.push({
-            figure: `  ${label}, 1 process`,
-            value: perSecond(run.perSecond),
-            baseline: {
-              label: `same SQL through pg, ${CONCURRENCY} clients in 1 process`,
-              value: perSecond(driver.perSecond),
-            },
-            target: null,
-          });
-          notes.push(
-            `read-throughput: ${endpoint.name}, ${label}: CPU per request: its process ` +
-              `${cpu(run.clientCpuMsEach)}, PostgreSQL ${cpu(run.databaseCpuMsEach)}.`,
-          );
-        }
-        const best = perSecond(Math.max(...measured.map(({ ours }) => ours.perSecond)));
+        const best = perSecond(
+          Math.max(
+            ...measured.map(({ contenders }) =>
+              median((contenders[0] as Measured).runs.map((run) => run.perSecond)),
+            ),
+          ),
+        );
         rows.push(
           {
             figure: `  the service's best, beside the HTTP limit`,
@@ -247,12 +333,15 @@ export const readThroughput: Scenario = {
       await monitor.end();
     }
     notes.push(
-      'read-throughput: autocannon runs in the bench process; the service and the bare server are child ' +
-        `processes; each run follows ${WARM_UP_SECONDS} s unmeasured. The service verifies the API key of every ` +
+      'read-throughput: autocannon runs in the bench process; the service, the other servers and the bare ' +
+        'servers are child processes, and each run follows ' +
+        `${WARM_UP_SECONDS} s unmeasured. ${rounds} rounds alternate the driver and the servers ` +
+        'measured against it (in the opposite order every other round); a row shows the median rate of each ' +
+        "side and the median of the rounds' ratios. The service verifies the API key of every " +
         'request (its lookup cached for API_KEY_CACHE_TTL) and runs its reads as prepared statements, as the ' +
         `baseline does. With ${cores} cores the target row is the service at WEB_CONCURRENCY=${cores} against the ` +
         `driver in as many processes (a Node process parses rows on one core), each side with ${CONCURRENCY} ` +
-        'connections in all; the row below it is one process against one. Autocannon, the service and ' +
+        'connections in all; the rows below it are one process against one. Autocannon, the server measured and ' +
         'PostgreSQL share the cores; the driver processes and PostgreSQL share them during their runs.',
     );
     return { rows, notes };
