@@ -90,6 +90,26 @@ describe('transactions: limit, cursor and the Link header', () => {
       expect(nextLink(response)?.split('?')[0]).toBe('/api/banking/transactions');
     });
 
+    it('Link is absolute on the request host, and relative when the Host header is not a plain host', async () => {
+      const withHost = (host: string) =>
+        t.app.inject({
+          method: 'GET',
+          url: `/api/banking/transactions?teamId=${team.teamId}&limit=2`,
+          headers: { authorization: `Bearer ${team.apiKey}`, host },
+        });
+      const plain = await withHost('api.example.com:8080');
+      expect(String(plain.headers.link)).toMatch(
+        /^<http:\/\/api\.example\.com:8080\/api\/banking\/transactions\?teamId=[^>]+&limit=2&cursor=[^>]+>; rel="next"$/,
+      );
+      for (const host of ['a b', 'evil.example>; rel="prev", <http://evil.example', '[not-ipv6']) {
+        const response = await withHost(host);
+        expect(response.statusCode).toBe(200);
+        expect(String(response.headers.link)).toMatch(
+          /^<\/api\/banking\/transactions\?teamId=[^>]+&limit=2&cursor=[^>]+>; rel="next"$/,
+        );
+      }
+    });
+
     it('following Link with limit=37 gives every row exactly once, in order, and no Link on the last page', async () => {
       const { pages, responses } = await followPages(t, team, { limit: 37 });
       expect(pages.length).toBe(Math.ceil(full.length / 37));
