@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import type { KeyCache } from './key-cache.js';
+import type { ActiveKey, KeyCache } from './key-cache.js';
 import { bearerToken, hashSecret, keyIdOf, secretMatches } from './keys.js';
 
 declare module 'fastify' {
@@ -24,15 +24,15 @@ export function registerTeamGuard(app: FastifyInstance, keys: KeyCache) {
   app.decorateRequest('teamId', '');
   app.decorateRequest('apiKeyId', '');
 
-  app.addHook('onRequest', async (request) => {
+  // A key found in the cache is checked at once; only a lookup waits on the database.
+  app.addHook('onRequest', (request, _reply, done) => {
     const token = bearerToken(request.headers.authorization);
-    if (!token) throw new AppError('UNAUTHORIZED', 'Send an API key as `Authorization: Bearer <key>`.');
+    if (!token)
+      return done(new AppError('UNAUTHORIZED', 'Send an API key as `Authorization: Bearer <key>`.'));
     const keyId = keyIdOf(token);
-    const key = keyId ? await keys.find(keyId) : null;
-    const matches = secretMatches(token, key?.keyHash ?? DECOY_HASH);
-    if (!key || !matches) throw new AppError('UNAUTHORIZED', 'The API key is invalid or revoked.');
-    request.teamId = key.teamId;
-    request.apiKeyId = key.id;
+    const cached = keyId ? keys.cached(keyId) : undefined;
+    if (!keyId || cached) return done(admit(request, token, cached ?? null));
+    keys.find(keyId).then((key) => done(admit(request, token, key)), done);
   });
 
   app.addHook('preValidation', (request, _reply, done) => {
@@ -42,6 +42,15 @@ export function registerTeamGuard(app: FastifyInstance, keys: KeyCache) {
     }
     done();
   });
+}
+
+/** Sets the request's team and key when `token` is `key`'s secret; the 401 otherwise. */
+function admit(request: FastifyRequest, token: string, key: ActiveKey | null): AppError | undefined {
+  const matches = secretMatches(token, key?.keyHash ?? DECOY_HASH);
+  if (!key || !matches) return new AppError('UNAUTHORIZED', 'The API key is invalid or revoked.');
+  request.teamId = key.teamId;
+  request.apiKeyId = key.id;
+  return undefined;
 }
 
 function requestedTeamId(request: FastifyRequest): unknown {

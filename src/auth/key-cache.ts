@@ -11,16 +11,23 @@ export type ActiveKey = NonNullable<Awaited<ReturnType<typeof findActiveKey>>>;
  */
 export interface KeyCache {
   find(keyId: string): Promise<ActiveKey | null>;
+  /** The key when it is cached and fresh, without waiting: most requests need no more. */
+  cached(keyId: string): ActiveKey | undefined;
   forget(keyId: string): void;
 }
 
 export function createKeyCache(db: Database, options: { ttlMs: number; maxEntries?: number }): KeyCache {
   const maxEntries = options.maxEntries ?? 10_000;
   const entries = new Map<string, { key: ActiveKey; until: number }>();
+  const cached = (keyId: string) => {
+    const entry = entries.get(keyId);
+    return entry && entry.until > performance.now() ? entry.key : undefined;
+  };
   return {
+    cached,
     async find(keyId) {
-      const cached = entries.get(keyId);
-      if (cached && cached.until > performance.now()) return cached.key;
+      const fresh = cached(keyId);
+      if (fresh) return fresh;
       entries.delete(keyId);
       const key = await findActiveKey(db, keyId);
       if (key && options.ttlMs > 0) {

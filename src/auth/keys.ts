@@ -24,13 +24,15 @@ export function keyIdOf(apiKey: string): string | null {
   return KEY_PATTERN.exec(apiKey)?.[1] ?? null;
 }
 
+const sha256 = (secret: string) => createHash('sha256').update(secret).digest();
+
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return sha256(secret).toString('hex');
 }
 
 /** Constant-time comparison of a presented secret with a stored SHA-256 hex digest. */
 export function secretMatches(presented: string, storedHash: string): boolean {
-  const a = Buffer.from(hashSecret(presented), 'hex');
+  const a = sha256(presented);
   const b = Buffer.from(storedHash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
