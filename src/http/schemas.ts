@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TEnum, type TSchema, Type } from 'typebox';
 import { ERROR_STATUS } from '../errors.js';
 
 /** Shared pieces of route schemas. Routes compose these; nothing here is described twice. */
@@ -11,12 +11,18 @@ export const TeamId = Type.String({
 export const ResourceId = Type.String({ minLength: 1, maxLength: 128 });
 
 /**
- * `schema` or null, written `type: [<type>, "null"]`: the compiled serializer writes such a value
- * directly, where a `Type.Union` (an `anyOf`) runs a validator on every value to choose a branch.
- * For schemas with a single `type`.
+ * `schema` or null, written `type: [<type>, "null"]` (and null among an `enum`'s values): the
+ * compiled serializer writes such a value directly, where a `Type.Union` (an `anyOf`) runs a
+ * validator on every value to choose a branch. For schemas with a single `type`.
  */
 export function Nullable<T extends TSchema & { type: string }>(schema: T, options: object = {}) {
-  return Type.Unsafe<Static<T> | null>({ ...schema, ...options, type: [schema.type, 'null'] });
+  const values: unknown = (schema as { enum?: unknown }).enum;
+  return Type.Unsafe<Static<T> | null>({
+    ...schema,
+    ...options,
+    type: [schema.type, 'null'],
+    ...(Array.isArray(values) ? { enum: [...values, null] } : {}),
+  });
 }
 
 /**
@@ -28,7 +34,7 @@ export function StringEnum<const Values extends string[]>(
   values: readonly [...Values],
   options: object = {},
 ) {
-  return Type.Enum(values, { ...options, type: 'string' });
+  return Type.Enum(values, { ...options, type: 'string' }) as TEnum<Values> & { type: 'string' };
 }
 
 /** An instant on the way out: ISO 8601 UTC (`2026-11-26T10:15:00.000Z`). */

@@ -40,7 +40,7 @@ export const Connection = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     lastSyncedAt: Nullable(Timestamp),
-    lastSyncStatus: Type.Union([StringEnum(['SUCCEEDED', 'FAILED']), Type.Null()], {
+    lastSyncStatus: Nullable(StringEnum(['SUCCEEDED', 'FAILED']), {
       description: 'How the last sync ended; null before any.',
     }),
     lastSyncError: Nullable(Type.String(), { description: 'Why the last sync failed.' }),
