@@ -96,13 +96,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       (e) =>
         `${e.instancePath.slice(1) || 'environment'} ${e.message} (got ${JSON.stringify(raw[e.instancePath.slice(1)])})`,
     );
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    throw invalidConfiguration(problems);
   }
   const encryptionKeys = readEncryptionKeys(env.ENCRYPTION_KEY, env.ENCRYPTION_KEYS_PREVIOUS);
   if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
-    throw new ConfigError(
-      'Invalid configuration:\n  WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
-    );
+    throw invalidConfiguration([
+      'WEB_CONCURRENCY above 1 needs DATABASE_URL: the embedded database belongs to one process',
+    ]);
   }
   return {
     port: env.PORT,
@@ -160,12 +160,13 @@ export function parseDuration(text: string): number {
   return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
 }
 
+/** One message for every problem found, one per line, as the operator reads it at start-up. */
+const invalidConfiguration = (problems: string[]) =>
+  new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+
 function readEncryptionKeys(current: string | undefined, previous: string | undefined) {
   if (!current) {
-    if (previous)
-      throw new ConfigError(
-        'Invalid configuration:\n  ENCRYPTION_KEYS_PREVIOUS is set without ENCRYPTION_KEY',
-      );
+    if (previous) throw invalidConfiguration(['ENCRYPTION_KEYS_PREVIOUS is set without ENCRYPTION_KEY']);
     return undefined;
   }
   try {
@@ -174,6 +175,6 @@ function readEncryptionKeys(current: string | undefined, previous: string | unde
       previous: (previous ?? '').split(',').filter(Boolean).map(parseKey),
     };
   } catch (error) {
-    throw new ConfigError(`Invalid configuration:\n  ENCRYPTION_KEY: ${(error as Error).message}`);
+    throw invalidConfiguration([`ENCRYPTION_KEY: ${(error as Error).message}`]);
   }
 }
