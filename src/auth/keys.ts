@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * API keys look like `obk_<key id: 16 hex><secret: 43 base64url>`: 256 random bits, shown once.
@@ -24,7 +24,8 @@ export function keyIdOf(apiKey: string): string | null {
   return KEY_PATTERN.exec(apiKey)?.[1] ?? null;
 }
 
-const sha256 = (secret: string) => createHash('sha256').update(secret).digest();
+// One-shot: no Hash object per request.
+const sha256 = (secret: string) => hash('sha256', secret, 'buffer');
 
 export function hashSecret(secret: string): string {
   return sha256(secret).toString('hex');
