@@ -156,6 +156,10 @@ export const REFERENCE_SERVERS = [
       'hand-written: node:http, pg, fast-json-stringify (same mapping and schema; no key, validation, headers)',
   },
   { path: '/json-stringify', label: 'the same hand-written server with JSON.stringify' },
+  {
+    path: '/fastify',
+    label: 'plain Fastify: one route, the same statement, mapping and response schema, no hooks',
+  },
   { path: '/floor', label: "the statement through pg, then the service's bytes from bare node:http" },
 ] as const;
 

@@ -8,11 +8,18 @@
  * - `/fast-json-stringify`: the statement, its rows mapped as the service maps them, serialised
  *   by fast-json-stringify from the service's own schema: a hand-written server doing the
  *   service's work without a key check, validation or headers;
- * - `/json-stringify`: the same with `JSON.stringify`.
+ * - `/json-stringify`: the same with `JSON.stringify`;
+ * - `/fastify`: a plain Fastify route doing the same (its response schema is the service's, so
+ *   Fastify serialises with fast-json-stringify), with no hooks: what a user of the same stack
+ *   writes first, and so what the service's key check, validation, rate limit and headers add.
+ *
+ * The hand-written paths are answered by `node:http` before Fastify sees the request (Fastify's
+ * `serverFactory`), so they pay nothing for it.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import fastJson from 'fast-json-stringify';
+import Fastify from 'fastify';
 import pg from 'pg';
 import type { TSchema } from 'typebox';
 import type { AccountRow } from '../../src/banking/accounts/queries.js';
@@ -64,12 +71,7 @@ const bodies: Record<string, () => Promise<string | Buffer>> = {
   '/json-stringify': async () => JSON.stringify(await views()),
 };
 
-const server = createServer((request, response) => {
-  const answer = bodies[request.url ?? ''];
-  if (!answer) {
-    response.writeHead(404).end();
-    return;
-  }
+function answerHandWritten(answer: () => Promise<string | Buffer>, response: ServerResponse) {
   answer().then(
     (body) => {
       response.writeHead(200, {
@@ -83,6 +85,18 @@ const server = createServer((request, response) => {
       response.writeHead(500).end();
     },
   );
+}
+
+const app = Fastify({
+  logger: false,
+  serverFactory: (fastifyHandler) =>
+    createServer((request, response) => {
+      const answer = bodies[request.url ?? ''];
+      if (answer) answerHandWritten(answer, response);
+      else fastifyHandler(request, response);
+    }),
 });
-server.listen(0, '127.0.0.1', () => reportPort(server.address()));
-process.on('SIGTERM', () => server.close(() => void pool.end().then(() => process.exit(0))));
+app.get('/fastify', { schema: { response: { 200: { type: 'array', items: list.item } } } }, () => views());
+await app.listen({ port: 0, host: '127.0.0.1' });
+reportPort(app.server.address());
+process.on('SIGTERM', () => void app.close().then(() => pool.end().then(() => process.exit(0))));

@@ -328,11 +328,12 @@ export const readLatency: Scenario = {
           `The first page is ${PAGE} rows (fewer where fewer match: accountId+from+to, accountId+category=charity). ` +
           `Data: ${team.accountIds.length} accounts over ${team.connectionIds.length} connections, one transaction every ` +
           `${(STEP_MS / 60_000).toFixed(1)} minutes going back from now.`,
-        'read-latency: "in turn with other servers": the service, the statement through pg and three other servers ' +
+        `read-latency: "in turn with other servers": the service, the statement through pg and ${REFERENCE_SERVERS.length} other servers ` +
           `(bench/lib/reference-server.ts, one child process, one pg connection) each answer the unfiltered first page ` +
-          `once per round, ${samples} rounds after ${WARM_UP} unmeasured; the hand-written servers run the service's ` +
-          'statement and its row mapping (toTransactionView), so they differ from it by what the service adds ' +
-          '(Fastify, the key check, validation, security headers, the Link header) and, for JSON.stringify, by the serializer.',
+          `once per round, ${samples} rounds after ${WARM_UP} unmeasured; the hand-written servers and the plain Fastify ` +
+          "route run the service's statement and its row mapping (toTransactionView), so they differ from it by what the " +
+          'service adds (the key check, validation, rate limit, security headers, request id, the Link header; and ' +
+          'Fastify, for the hand-written ones) and, for JSON.stringify, by the serializer.',
       ],
     };
   },
