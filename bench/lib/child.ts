@@ -1,21 +1,22 @@
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 
 /** What a child sends back over IPC: its result, or why it failed. */
 export type ChildMessage<T> = { result: T } | { error: string };
 
 /**
- * Runs a JavaScript module (see `compile.ts`) in a child Node process with no loader and no
- * flags, as `npm start` runs the service, with `input` as its one argument (JSON), and returns
- * what it sends with `reportToParent`. Its stdout and stderr go to our stderr, so the report on
- * stdout stays clean.
+ * A JavaScript module (see `compile.ts`) in a child Node process with no loader and no flags, as
+ * `npm start` runs the service, with `input` as its one argument (JSON) and an IPC channel. Its
+ * stdout and stderr go to our stderr, so the report on stdout stays clean.
  */
+export function forkChild(modulePath: string, input: unknown): ChildProcess {
+  return fork(modulePath, [JSON.stringify(input)], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
+}
+
+/** Runs `modulePath` in a child (`forkChild`) and returns what it sends with `reportToParent`. */
 export function runChild<I, O>(modulePath: string, input: I): Promise<O> {
   return new Promise((resolve, reject) => {
-    const child = fork(modulePath, [JSON.stringify(input)], {
-      execArgv: [],
-      stdio: ['ignore', 2, 2, 'ipc'],
-    });
+    const child = forkChild(modulePath, input);
     let message: ChildMessage<O> | undefined;
     child.on('message', (received) => {
       message = received as ChildMessage<O>;
@@ -47,4 +48,9 @@ export function reportToParent<T>(message: ChildMessage<T>): Promise<void> {
 /** A server child's side: tells the parent (`forkServer` in `http-load.ts`) the port it listens on. */
 export function reportPort(address: AddressInfo | string | null): void {
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+}
+
+/** What a child reports of an error: its stack when it has one. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

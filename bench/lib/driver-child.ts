@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { Statement } from './capture.js';
-import { childInput } from './child.js';
+import { childInput, describeError } from './child.js';
 import { runStatements } from './http-load.js';
 
 export interface DriverChildInput {
@@ -62,12 +62,12 @@ try {
       const cpu = process.cpuUsage(cpuAtStart);
       send({ window: { done, cpuMs: (cpu.user + cpu.system) / 1000 } });
     } catch (error) {
-      send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      send({ error: describeError(error) });
     }
   });
   send({ ready: true });
 } catch (error) {
-  send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  send({ error: describeError(error) });
   await pool.end();
   process.exit(1);
 }

@@ -4,7 +4,7 @@
  * sequential latency samples over HTTP and through the driver, and throughput at a fixed
  * concurrency with autocannon (HTTP) or a pool of the same size (driver).
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import type pg from 'pg';
 import type { BareHttpInput } from './bare-http.js';
 import type { Statement } from './capture.js';
+import { forkChild } from './child.js';
 import { compiledPath } from './compile.js';
 import type { DriverChildInput, DriverCommand, DriverReport, DriverWindow } from './driver-child.js';
 import type { ReferenceServerInput } from './reference-server.js';
@@ -192,10 +193,7 @@ export async function startReferenceServer(
 
 /** A server module of the bench in a child process, which sends its port once it listens. */
 async function forkServer(projectFile: string, input: unknown): Promise<RunningServer> {
-  const child = fork(await compiledPath(projectFile), [JSON.stringify(input)], {
-    execArgv: [],
-    stdio: ['ignore', 2, 2, 'ipc'],
-  });
+  const child = forkChild(await compiledPath(projectFile), input);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { port: number }).port));
     child.once('exit', (code) => reject(new Error(`${projectFile} exited with code ${code}`)));
@@ -336,7 +334,7 @@ export async function startDriverBaseline(
       clients: Math.floor(CONCURRENCY / processes) + (i < CONCURRENCY % processes ? 1 : 0),
       warmUpSeconds,
     };
-    return fork(module, [JSON.stringify(input)], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
+    return forkChild(module, input);
   });
   // Asked to stop, each closes its connections before it exits; killed if it cannot be asked.
   const stopOne = (child: ChildProcess) =>

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/app.js';
 import type { SyncSummary } from '../../src/banking/sync/service.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
-import { childInput, reportToParent } from './child.js';
+import { childInput, describeError, reportToParent } from './child.js';
 
 export interface SyncChildInput {
   databaseUrl: string;
@@ -100,7 +100,5 @@ async function main(input: SyncChildInput): Promise<SyncChildResult> {
 
 main(childInput<SyncChildInput>())
   .then((result) => reportToParent({ result }))
-  .catch((error: unknown) =>
-    reportToParent({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
-  )
+  .catch((error: unknown) => reportToParent({ error: describeError(error) }))
   .finally(() => process.exit(0));
