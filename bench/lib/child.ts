@@ -1,16 +1,20 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { startFlags } from './project.js';
 
 /** What a child sends back over IPC: its result, or why it failed. */
 export type ChildMessage<T> = { result: T } | { error: string };
 
 /**
- * A JavaScript module (see `compile.ts`) in a child Node process with no loader and no flags, as
- * `npm start` runs the service, with `input` as its one argument (JSON) and an IPC channel. Its
+ * A JavaScript module (see `compile.ts`) in a child Node process with no loader and the flags
+ * `npm start` runs the service with, with `input` as its one argument (JSON) and an IPC channel. Its
  * stdout and stderr go to our stderr, so the report on stdout stays clean.
  */
 export function forkChild(modulePath: string, input: unknown): ChildProcess {
-  return fork(modulePath, [JSON.stringify(input)], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
+  return fork(modulePath, [JSON.stringify(input)], {
+    execArgv: startFlags(),
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
 }
 
 /** Runs `modulePath` in a child (`forkChild`) and returns what it sends with `reportToParent`. */

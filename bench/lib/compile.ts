@@ -8,10 +8,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { PROJECT_ROOT } from './project.js';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FOLDERS = ['src', 'bench/lib'];
 
 let build: Promise<string> | undefined;

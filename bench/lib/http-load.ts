@@ -19,6 +19,7 @@ import type { Statement } from './capture.js';
 import { forkChild } from './child.js';
 import { compiledPath } from './compile.js';
 import type { DriverChildInput, DriverCommand, DriverReport, DriverWindow } from './driver-child.js';
+import { startFlags } from './project.js';
 import type { ReferenceServerInput } from './reference-server.js';
 
 export const CONCURRENCY = 20;
@@ -106,7 +107,7 @@ function stopChild(child: ChildProcess): Promise<void> {
  */
 export async function startService(databaseUrl: string, workers = 1): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [await compiledPath('src/server.ts')], {
+  const child = spawn(process.execPath, [...startFlags(), await compiledPath('src/server.ts')], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
