@@ -27,7 +27,7 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
-import { registerBrowserPolicy } from './http/browser.js';
+import { documentPolicy, registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
 import { registerRateLimit } from './http/rate-limit.js';
@@ -118,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: documentPolicy() } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const providers = createProviderRegistry(deps.providers ?? createProviders(config, clock));

@@ -29,19 +29,31 @@ describe('security headers and CORS off by default', () => {
     team = await t.createTeam('Browser');
   });
 
-  it('sends the security headers on API answers and on errors', async () => {
+  it("sends an API's security headers on API answers and on errors, and tells caches not to store them", async () => {
     for (const response of [
       await listFrom(t, team, ALLOWED),
       await send(t, { method: 'GET', url: '/api/banking/connections' }),
       await send(t, { method: 'GET', url: '/nowhere' }),
     ]) {
+      expect(response.headers['cache-control']).toBe('no-store');
       expect(response.headers['x-content-type-options']).toBe('nosniff');
-      expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
-      expect(String(response.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+      expect(response.headers['x-frame-options']).toBe('DENY');
+      expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
       expect(String(response.headers['strict-transport-security'])).toContain('max-age=');
+      expect(response.headers['referrer-policy']).toBe('no-referrer');
       expect(response.headers['x-powered-by']).toBeUndefined();
       expect(response.headers['x-request-id']).toMatch(/^[\w.:-]+$/);
     }
+  });
+
+  it('sends the HTML API docs with a document policy that lets them load their own scripts', async () => {
+    const response = await send(t, { method: 'GET', url: '/docs' });
+    expect(response.statusCode).toBe(200);
+    const policy = String(response.headers['content-security-policy']);
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it("echoes the caller's x-request-id on answers and on errors alike", async () => {
