@@ -30,23 +30,43 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** CPU time (user + system, ms) process `pid` has used, from /proc (Linux, 100 ticks a second); null elsewhere. */
-export async function cpuMsOf(pid: number): Promise<number | null> {
+/** What a process has used so far, from /proc (Linux). */
+interface ProcessUsage {
+  /** CPU time, user + system (100 ticks a second). */
+  cpuMs: number;
+  /**
+   * Minor page faults: pages the process touched for the first time. A V8 heap that keeps growing
+   * and shrinking (garbage promoted to the old generation, then collected) faults in fresh pages
+   * on every request; a steady one almost never does.
+   */
+  minorFaults: number;
+}
+
+/** What process `pid` has used so far; null where /proc cannot tell. */
+async function usageOf(pid: number): Promise<ProcessUsage | null> {
   try {
     const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, minorFaults: Number(fields[7]) };
   } catch {
     return null;
   }
 }
 
-/** CPU time (ms) of process `pid` and of its live children (the workers of a cluster); null when unreadable. */
-export async function treeCpuMs(pid: number): Promise<number | null> {
-  const own = await cpuMsOf(pid);
-  if (own === null) return null;
+/** CPU time (ms) process `pid` has used; null where /proc cannot tell. */
+export async function cpuMsOf(pid: number): Promise<number | null> {
+  return (await usageOf(pid))?.cpuMs ?? null;
+}
+
+/** What process `pid` and its live children (the workers of a cluster) have used; null when unreadable. */
+async function treeUsage(pid: number): Promise<ProcessUsage | null> {
+  const total = await usageOf(pid);
+  if (total === null) return null;
   const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  let total = own;
-  for (const child of children.split(' ').filter(Boolean)) total += (await cpuMsOf(Number(child))) ?? 0;
+  for (const child of children.split(' ').filter(Boolean)) {
+    const used = await usageOf(Number(child));
+    total.cpuMs += used?.cpuMs ?? 0;
+    total.minorFaults += used?.minorFaults ?? 0;
+  }
   return total;
 }
 
@@ -276,6 +296,8 @@ export interface Throughput {
   clientCpuMsEach: number | null;
   /** The PostgreSQL backends of the bench database. */
   databaseCpuMsEach: number | null;
+  /** Minor page faults of the server's processes (HTTP only; see `ProcessUsage`). */
+  pageFaultsEach: number | null;
 }
 
 const perUnit = (before: number | null, after: number | null, units: number) =>
@@ -283,7 +305,7 @@ const perUnit = (before: number | null, after: number | null, units: number) =>
 
 /**
  * Requests per second over HTTP: autocannon, `CONCURRENCY` kept-alive connections, for `seconds`;
- * with `server`'s CPU and the database's per request when `monitor` can read them.
+ * with `server`'s CPU and page faults and the database's CPU per request when they can be read.
  */
 export async function httpThroughput(
   url: string,
@@ -291,15 +313,17 @@ export async function httpThroughput(
   seconds: number,
   measured?: { server: RunningServer; monitor: pg.Client },
 ): Promise<Throughput> {
-  const serverBefore = measured ? await treeCpuMs(measured.server.pid) : null;
+  const serverBefore = measured ? await treeUsage(measured.server.pid) : null;
   const databaseBefore = measured ? await backendsCpuMs(measured.monitor) : null;
   const result = await autocannon({ url, headers, connections: CONCURRENCY, duration: seconds });
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0) throw new Error(`${url}: ${failed} of ${result.requests.total} requests failed`);
   const n = result.requests.total;
+  const serverAfter = measured ? await treeUsage(measured.server.pid) : null;
   return {
     perSecond: n / result.duration,
-    clientCpuMsEach: measured ? perUnit(serverBefore, await treeCpuMs(measured.server.pid), n) : null,
+    clientCpuMsEach: perUnit(serverBefore?.cpuMs ?? null, serverAfter?.cpuMs ?? null, n),
+    pageFaultsEach: perUnit(serverBefore?.minorFaults ?? null, serverAfter?.minorFaults ?? null, n),
     databaseCpuMsEach:
       measured && databaseBefore
         ? perUnit(0, backendsDelta(databaseBefore, await backendsCpuMs(measured.monitor)), n)
@@ -371,6 +395,7 @@ export async function startDriverBaseline(
         perSecond: done / seconds,
         clientCpuMsEach: done > 0 ? clientCpu / done : null,
         databaseCpuMsEach: databaseCpu === null ? null : perUnit(0, databaseCpu, done),
+        pageFaultsEach: null,
       };
     },
     stop: stopAll,

@@ -141,11 +141,14 @@ function pooled(runs: Throughput[]): Throughput {
     perSecond: median(runs.map((run) => run.perSecond)),
     clientCpuMsEach: weighted((run) => run.clientCpuMsEach),
     databaseCpuMsEach: weighted((run) => run.databaseCpuMsEach),
+    pageFaultsEach: weighted((run) => run.pageFaultsEach),
   };
 }
 
 const processesOf = (workers: number) => `${workers} process${workers === 1 ? '' : 'es'}`;
 const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(3)} ms`);
+const faults = (each: number | null) =>
+  each === null ? 'page faults n/a' : `${each.toFixed(2)} page faults`;
 const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
 
 export const readThroughput: Scenario = {
@@ -293,7 +296,8 @@ export const readThroughput: Scenario = {
             notes.push(
               `read-throughput: ${endpoint.name}, ${contender.label}, ${processesOf(workers)}: ratio in each ` +
                 `round ${contender.ratios.map(formatRatio).join(', ')}; CPU per request: its processes ` +
-                `${cpu(own.clientCpuMsEach)}, PostgreSQL ${cpu(own.databaseCpuMsEach)}` +
+                `${cpu(own.clientCpuMsEach)} (${faults(own.pageFaultsEach)}), PostgreSQL ` +
+                `${cpu(own.databaseCpuMsEach)}` +
                 (c === 0
                   ? `; per statement through pg: its processes ${cpu(pgCpu.clientCpuMsEach)}, PostgreSQL ` +
                     `${cpu(pgCpu.databaseCpuMsEach)}.`
