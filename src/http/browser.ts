@@ -13,11 +13,7 @@ import helmet, { type HelmetOptions } from 'helmet';
  * web page of another origin can read the API with a user's key.
  */
 export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[]) {
-  const headers = { ...helmetHeaders(API), 'cache-control': 'no-store' };
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers);
-    done();
-  });
+  app.addHook('onRequest', sendHeaders({ ...helmetHeaders(API), 'cache-control': 'no-store' }));
   if (corsOrigins.length === 0) return;
   await app.register(cors, {
     origin: corsOrigins,
@@ -38,7 +34,11 @@ export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: s
 
 /** helmet's headers for HTML documents, for the API docs' routes (it replaces the API's policy). */
 export function documentPolicy(): onRequestHookHandler {
-  const headers = helmetHeaders(DOCUMENT);
+  return sendHeaders(helmetHeaders(DOCUMENT));
+}
+
+/** A hook giving every answer `headers`, which depend on nothing in the request. */
+function sendHeaders(headers: Record<string, string>): onRequestHookHandler {
   return (_request, reply, done) => {
     reply.headers(headers);
     done();
