@@ -8,8 +8,8 @@ export interface AuditFilter {
   teamId: string;
   action?: string | undefined;
   targetId?: string | undefined;
-  /** The (occurredAt, id) of the last row of the previous page. */
-  after?: { occurredAt: Date; id: string } | null;
+  /** The (occurredAt, id) of the last row of the previous page; the time as `toISOString` writes it. */
+  after?: { occurredAt: string; id: string } | null;
 }
 
 /**
@@ -22,7 +22,7 @@ export async function listAuditRows(db: Queryable, filter: AuditFilter, limit: n
     filter.action ? eq(auditEvents.action, filter.action) : undefined,
     filter.targetId ? eq(auditEvents.targetId, filter.targetId) : undefined,
     filter.after
-      ? sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${filter.after.occurredAt.toISOString()}::timestamptz, ${filter.after.id})`
+      ? sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${filter.after.occurredAt}::timestamptz, ${filter.after.id})`
       : undefined,
   ];
   return db

@@ -35,7 +35,7 @@ export function createAuditService(db: Database) {
       }
       if (!(await teamExists(db, teamId))) throw notFound('Team');
       const limit = query.limit ?? DEFAULT_AUDIT_LIMIT;
-      const after = position ? { occurredAt: position.transactionDate, id: position.id } : null;
+      const after = position ? { occurredAt: position.at, id: position.id } : null;
       const rows = await listAuditRows(
         db,
         { teamId, action: query.action, targetId: query.targetId, after },
@@ -47,7 +47,7 @@ export function createAuditService(db: Database) {
         data: page.map(toAuditEventView),
         nextCursor:
           rows.length > limit && last
-            ? encodeCursor({ transactionDate: last.occurredAt, id: last.id })
+            ? encodeCursor({ at: last.occurredAt.toISOString(), id: last.id })
             : null,
       };
     },

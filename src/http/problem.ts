@@ -167,27 +167,53 @@ const MAX_FIELD_ERRORS = 50;
  * Answers the JSON pointer and the problem.
  */
 export function findUnstorableValue(value: unknown): FieldError | null {
-  const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
-  for (let item = pending.pop(); item; item = pending.pop()) {
-    const path = item.path || '/';
-    if (typeof item.value === 'string') {
-      if (item.value.includes('\u0000')) return { path, message: 'must not contain a NUL character' };
+  // Every request's query, path and body pass here: a value's JSON pointer is written out only
+  // for the one that is refused, not for every key walked.
+  const pending: Visit[] = [{ value, key: '', parent: null, depth: 0 }];
+  for (let visit = pending.pop(); visit; visit = pending.pop()) {
+    const current = visit.value;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000'))
+        return { path: pointerTo(visit), message: 'must not contain a NUL character' };
       continue;
     }
-    if (item.value === null || typeof item.value !== 'object') continue;
-    if (item.depth >= MAX_JSON_DEPTH) {
-      return { path, message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` };
+    if (current === null || typeof current !== 'object') continue;
+    if (visit.depth >= MAX_JSON_DEPTH) {
+      return { path: pointerTo(visit), message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` };
     }
-    if (Array.isArray(item.value) && item.value.length > MAX_ARRAY_ITEMS) {
-      return { path, message: `must not have more than ${MAX_ARRAY_ITEMS} items` };
+    if (Array.isArray(current) && current.length > MAX_ARRAY_ITEMS) {
+      return { path: pointerTo(visit), message: `must not have more than ${MAX_ARRAY_ITEMS} items` };
     }
-    for (const [key, child] of Object.entries(item.value)) {
-      const childPath = `${item.path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-      if (key.includes('\u0000')) return { path: childPath, message: 'must not contain a NUL character' };
-      pending.push({ value: child, path: childPath, depth: item.depth + 1 });
+    for (const key of Object.keys(current)) {
+      const child: Visit = {
+        value: (current as Record<string, unknown>)[key],
+        key,
+        parent: visit,
+        depth: visit.depth + 1,
+      };
+      if (key.includes('\u0000'))
+        return { path: pointerTo(child), message: 'must not contain a NUL character' };
+      pending.push(child);
     }
   }
   return null;
+}
+
+/** A value met by `findUnstorableValue`: its key in its parent, which leads back to the root. */
+interface Visit {
+  value: unknown;
+  key: string;
+  parent: Visit | null;
+  depth: number;
+}
+
+/** The JSON pointer (RFC 6901) of a visited value; `/` for the root. */
+function pointerTo(visit: Visit): string {
+  const keys: string[] = [];
+  for (let at: Visit | null = visit; at?.parent; at = at.parent) {
+    keys.push(at.key.replaceAll('~', '~0').replaceAll('/', '~1'));
+  }
+  return keys.length === 0 ? '/' : `/${keys.reverse().join('/')}`;
 }
 
 export function registerProblemHandlers(app: FastifyInstance) {

@@ -122,7 +122,7 @@ describe('reads: one query per list, pages that new rows do not move', () => {
         to: sample.transactionDate,
         type: sample.type,
         category: sample.category as string,
-        cursor: encodeCursor({ transactionDate: new Date(sample.transactionDate), id: sample.id }),
+        cursor: encodeCursor({ at: sample.transactionDate, id: sample.id }),
         limit: 5000,
       });
       expect(Array.isArray(response.json())).toBe(true);

@@ -56,7 +56,7 @@ export async function listTransactionRows(db: Database, filter: TransactionFilte
     to: filter.to?.at.toISOString(),
     type: filter.type,
     category: filter.category,
-    afterDate: filter.after?.transactionDate.toISOString(),
+    afterDate: filter.after?.at,
     afterId: filter.after?.id,
   });
 }

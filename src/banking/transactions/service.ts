@@ -48,9 +48,7 @@ export function createTransactionsService(db: Database) {
       return {
         items: page.map(toTransactionView),
         nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ transactionDate: new Date(last.transaction_date), id: last.id })
-            : null,
+          rows.length > limit && last ? encodeCursor({ at: last.transaction_date, id: last.id }) : null,
       };
     },
   };

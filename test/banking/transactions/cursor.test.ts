@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from '../../../src/banking/transactions/cu
 
 describe('transaction cursors', () => {
   it('round-trips a position', () => {
-    const position = { transactionDate: new Date('2026-11-25T13:23:52.000Z'), id: 'txn_abc' };
+    const position = { at: '2026-11-25T13:23:52.000Z', id: 'txn_abc' };
     expect(decodeCursor(encodeCursor(position))).toEqual(position);
   });
 
@@ -12,6 +12,10 @@ describe('transaction cursors', () => {
     ['not JSON', Buffer.from('hello').toString('base64url')],
     ['wrong shape', Buffer.from('{"a":1}').toString('base64url')],
     ['bad date', Buffer.from('["2026-13-45","txn_a"]').toString('base64url')],
+    [
+      'an instant not written as the API writes it',
+      Buffer.from('["2026-11-25T13:23:52Z","txn_a"]').toString('base64url'),
+    ],
     ['empty id', Buffer.from('["2026-11-25T13:23:52.000Z",""]').toString('base64url')],
     ['id of wrong type', Buffer.from('["2026-11-25T13:23:52.000Z",5]').toString('base64url')],
     ['an id with NUL', Buffer.from('["2026-11-25T13:23:52.000Z","txn_\\u0000"]').toString('base64url')],
