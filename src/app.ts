@@ -27,7 +27,7 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
-import { documentPolicy, registerBrowserPolicy } from './http/browser.js';
+import { registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
 import { registerRateLimit } from './http/rate-limit.js';
@@ -54,6 +54,8 @@ export interface AppDeps {
 }
 
 export const BODY_LIMIT = 1024 * 1024;
+/** Where the HTML API docs (Swagger UI) are served. */
+const DOCS_PREFIX = '/docs';
 
 /** Shared schemas, referenced by `$id` from routes and named after it in the OpenAPI document. */
 const SHARED_SCHEMAS = [
@@ -98,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
-  await registerBrowserPolicy(app, config.corsOrigins);
+  await registerBrowserPolicy(app, config.corsOrigins, DOCS_PREFIX);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -118,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: documentPolicy() } });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const providers = createProviderRegistry(deps.providers ?? createProviders(config, clock));

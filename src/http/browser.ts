@@ -1,19 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /**
  * What browsers are told. Every answer is JSON from a banking API, so it carries the headers
  * OWASP's REST Security Cheat Sheet lists for APIs: not stored by any cache (`no-store`: these are
  * people's accounts), never framed, never sniffed as another type, HTTPS only, no referrer, and a
- * content security policy that lets a document load nothing. The HTML API docs alone get
- * helmet's full set for documents, with a policy that lets Swagger UI run (`documentPolicy`).
+ * content security policy that lets a document load nothing. The HTML API docs under
+ * `docsPrefix`, and the scripts and styles they load, get helmet's full set for documents instead,
+ * with a policy that lets Swagger UI run, and may be cached (they hold no one's data).
  * CORS is off (no CORS header at all) unless the operator lists origins in CORS_ORIGINS, so no
  * web page of another origin can read the API with a user's key.
  */
-export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[]) {
-  app.addHook('onRequest', sendHeaders({ ...helmetHeaders(API), 'cache-control': 'no-store' }));
+export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[], docsPrefix: string) {
+  const apiHeaders = { ...helmetHeaders(API), 'cache-control': 'no-store' };
+  const documentHeaders = helmetHeaders(DOCUMENT);
+  const isDocs = (url: string) =>
+    url.startsWith(docsPrefix) &&
+    (url.length === docsPrefix.length || '/?'.includes(url[docsPrefix.length] as string));
+  // The headers depend on nothing in the request but its path: given to Fastify's reply, they go
+  // out with its own in one `writeHead` (see `helmetHeaders`).
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(isDocs(request.url) ? documentHeaders : apiHeaders);
+    done();
+  });
   if (corsOrigins.length === 0) return;
   await app.register(cors, {
     origin: corsOrigins,
@@ -30,19 +41,6 @@ export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: s
     ],
     maxAge: 600,
   });
-}
-
-/** helmet's headers for HTML documents, for the API docs' routes (it replaces the API's policy). */
-export function documentPolicy(): onRequestHookHandler {
-  return sendHeaders(helmetHeaders(DOCUMENT));
-}
-
-/** A hook giving every answer `headers`, which depend on nothing in the request. */
-function sendHeaders(headers: Record<string, string>): onRequestHookHandler {
-  return (_request, reply, done) => {
-    reply.headers(headers);
-    done();
-  };
 }
 
 /** Only the headers that mean something for an answer that is not a document. */

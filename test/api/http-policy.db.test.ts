@@ -56,6 +56,19 @@ describe('security headers and CORS off by default', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it("sends the docs' scripts and styles under the same document policy, cacheable: they hold no one's data", async () => {
+    for (const url of ['/docs/static/swagger-ui-bundle.js', '/docs/static/index.css']) {
+      const response = await send(t, { method: 'GET', url });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['cache-control']).not.toContain('no-store');
+      expect(String(response.headers['content-security-policy'])).toContain("default-src 'self'");
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+    }
+    // A path that only starts like the docs' is the API's.
+    const api = await send(t, { method: 'GET', url: '/docsx' });
+    expect(api.headers['cache-control']).toBe('no-store');
+  });
+
   it("echoes the caller's x-request-id on answers and on errors alike", async () => {
     // A path the router refuses (bad percent-encoding) is answered before any hook runs.
     for (const url of [
