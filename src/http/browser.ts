@@ -17,8 +17,7 @@ export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: s
   const apiHeaders = { ...helmetHeaders(API), 'cache-control': 'no-store' };
   const documentHeaders = helmetHeaders(DOCUMENT);
   const isDocs = (url: string) =>
-    url.startsWith(docsPrefix) &&
-    (url.length === docsPrefix.length || '/?'.includes(url[docsPrefix.length] as string));
+    url === docsPrefix || url.startsWith(`${docsPrefix}/`) || url.startsWith(`${docsPrefix}?`);
   // The headers depend on nothing in the request but its path: given to Fastify's reply, they go
   // out with its own in one `writeHead` (see `helmetHeaders`).
   app.addHook('onRequest', (request, reply, done) => {
