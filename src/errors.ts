@@ -47,6 +47,9 @@ export interface FieldError {
   in?: 'body' | 'query' | 'path' | 'headers';
 }
 
+/** A key written as one segment of a `FieldError` path (RFC 6901: `~` is `~0`, `/` is `~1`). */
+export const pointerSegment = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
 export class AppError extends Error {
   readonly status: number;
 

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERROR_STATUS, type ErrorCode, type FieldError } from '../errors.js';
+import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
 
 /**
  * The one place errors become responses: every error, ours or the framework's, leaves as
@@ -211,7 +211,7 @@ interface Visit {
 function pointerTo(visit: Visit): string {
   const keys: string[] = [];
   for (let at: Visit | null = visit; at?.parent; at = at.parent) {
-    keys.push(at.key.replaceAll('~', '~0').replaceAll('/', '~1'));
+    keys.push(pointerSegment(at.key));
   }
   return keys.length === 0 ? '/' : `/${keys.reverse().join('/')}`;
 }

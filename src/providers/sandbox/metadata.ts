@@ -1,5 +1,5 @@
 /** Parses and validates a sandbox connection's institution and `metadata.sandbox`. */
-import { type FieldError, invalidInput } from '../../errors.js';
+import { type FieldError, invalidInput, pointerSegment } from '../../errors.js';
 import { findInstitution, INSTITUTION_IDS, type Institution } from './institutions.js';
 
 export interface SandboxOptions {
@@ -25,8 +25,6 @@ const LIMITS = {
 
 type OptionKey = keyof typeof LIMITS;
 const OPTION_KEYS = Object.keys(LIMITS) as OptionKey[];
-
-const pointerSegment = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
