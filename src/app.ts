@@ -27,6 +27,7 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
+import { registerBufferedBodies } from './http/body.js';
 import { registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await registerBrowserPolicy(app, config.corsOrigins, DOCS_PREFIX);
+  registerBufferedBodies(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
