@@ -11,8 +11,7 @@ export const BUFFERED_BODY_MIN_LENGTH = 16 * 1024;
  * string, Node prepends the status line and headers to it, which copies the whole body once more
  * into a new string (for a page of 500 transactions, a 245 KB copy, allocated afresh in V8's
  * large-object space); given a Buffer, it writes the headers and the body side by side in one
- * `writev`. Measured on the service: 3% to 5% less CPU for a page of 500 transactions, 8% (and
- * 2 ms less p50) for one of 5,000 (docs/DECISIONS.md, Storage and tenancy).
+ * `writev`. What it saves is measured in docs/DECISIONS.md (Storage and tenancy).
  */
 export function registerBufferedBodies(app: FastifyInstance) {
   app.addHook('onSend', (_request, _reply, payload, done) => {
