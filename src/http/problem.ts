@@ -161,10 +161,12 @@ export const MAX_ARRAY_ITEMS = 1000;
 const MAX_FIELD_ERRORS = 50;
 
 /**
- * Finds what the database cannot store: a NUL character (PostgreSQL text and jsonb cannot hold
- * U+0000) in any string or key, nesting deeper than MAX_JSON_DEPTH, or an array longer than
- * MAX_ARRAY_ITEMS. Walks without recursion, so hostile nesting cannot overflow the stack.
- * Answers the JSON pointer and the problem.
+ * Finds what the database cannot store: in any string or key a NUL character (PostgreSQL text and
+ * jsonb cannot hold U+0000) or an unpaired UTF-16 surrogate (JSON's `"\ud800"`: jsonb refuses it,
+ * and a text column would silently store U+FFFD instead, so two different strings a client sent
+ * would become one); nesting deeper than MAX_JSON_DEPTH; or an array longer than MAX_ARRAY_ITEMS.
+ * Walks without recursion, so hostile nesting cannot overflow the stack. Answers the JSON pointer
+ * and the problem.
  */
 export function findUnstorableValue(value: unknown): FieldError | null {
   // Every request's query, path and body pass here: a value's JSON pointer is written out only
@@ -173,8 +175,8 @@ export function findUnstorableValue(value: unknown): FieldError | null {
   for (let visit = pending.pop(); visit; visit = pending.pop()) {
     const current = visit.value;
     if (typeof current === 'string') {
-      if (current.includes('\u0000'))
-        return { path: pointerTo(visit), message: 'must not contain a NUL character' };
+      const message = unstorableText(current);
+      if (message) return { path: pointerTo(visit), message };
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
@@ -191,11 +193,17 @@ export function findUnstorableValue(value: unknown): FieldError | null {
         parent: visit,
         depth: visit.depth + 1,
       };
-      if (key.includes('\u0000'))
-        return { path: pointerTo(child), message: 'must not contain a NUL character' };
+      const message = unstorableText(key);
+      if (message) return { path: pointerTo(child), message };
       pending.push(child);
     }
   }
+  return null;
+}
+
+function unstorableText(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain a NUL character';
+  if (!text.isWellFormed()) return 'must be valid Unicode: it contains an unpaired UTF-16 surrogate';
   return null;
 }
 

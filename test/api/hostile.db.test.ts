@@ -422,6 +422,37 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       expect(await listConnections(t, empty)).toEqual(empties);
     });
 
+    it('a lone UTF-16 surrogate anywhere in a body answers 400 naming it, and writes nothing', async () => {
+      const base = validBody('/api/banking/connect', empty);
+      const empties = await listConnections(t, empty);
+      for (const [patch, path] of [
+        [{ metadata: { note: 'x\ud800' } }, '/metadata/note'],
+        [{ metadata: { '\udfff': 1 } }, '/metadata/\udfff'],
+        [{ metadata: { a: { b: ['ok', '\udc00\ud800'] } } }, '/metadata/a/b/1'],
+        [{ consentId: 'consent-\ud83d' }, '/consentId'],
+      ] as const) {
+        const body = expectValidationProblem(
+          await post('/api/banking/connect', { ...base, ...patch }, {}, empty),
+          [path],
+        );
+        expect(body.errors?.[0]).toMatchObject({
+          path,
+          in: 'body',
+          message: expect.stringMatching(/surrogate/),
+        });
+      }
+      // A pair is one character (an emoji), not a lone surrogate.
+      const paired = await post(
+        '/api/banking/connect',
+        { ...base, consentId: 'hostile-\ud83d\udcb3', metadata: { note: '\ud83d\udcb8' } },
+        {},
+        empty,
+      );
+      expect(paired.statusCode, short(paired.body)).toBe(201);
+      connectedByEmpty.push((paired.json() as Json).id as string);
+      expect((await listConnections(t, empty)).length).toBe(empties.length + 1);
+    });
+
     it('a connect refused by the bank (422) writes nothing, and the consentId can be used afterwards', async () => {
       const base = validBody('/api/banking/connect', empty);
       const empties = await listConnections(t, empty);
@@ -468,7 +499,8 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       expectProblem(await admin('{"name":"x"}', 'text/plain'), 415);
       expectProblem(await admin(JSON.stringify({ name: 'x'.repeat(MiB + 1) })), 413);
       expectClientError(await admin('{"name":"x","__proto__":{"admin":true}}'));
-      for (const id of [...SQL_INJECTIONS, 'x'.repeat(10_000), 'team\u0000nul']) {
+      expectValidationProblem(await admin(JSON.stringify({ name: 'Team \ud800' })), ['/name']);
+      for (const id of [...SQL_INJECTIONS, 'x'.repeat(10_000), 'team\u0000nul', 'team\ud800']) {
         const response = await admin(JSON.stringify({ name: 'Hostile', id }));
         expect(response.statusCode, short(response.body)).toBeLessThan(500);
       }

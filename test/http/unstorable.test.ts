@@ -22,6 +22,16 @@ describe('values the database cannot store', () => {
     expect(findUnstorableValue('\u0000')?.path).toBe('/');
   });
 
+  it('names an unpaired UTF-16 surrogate in a value or a key, and accepts a paired one', () => {
+    expect(findUnstorableValue({ metadata: { note: ['ok', 'x\ud800'] } })).toEqual({
+      path: '/metadata/note/1',
+      message: 'must be valid Unicode: it contains an unpaired UTF-16 surrogate',
+    });
+    expect(findUnstorableValue({ '\udc00': 1 })?.path).toBe('/\udc00');
+    expect(findUnstorableValue('\udc00\ud800')?.path).toBe('/');
+    expect(findUnstorableValue({ consentId: 'card \ud83d\udcb3' })).toBeNull();
+  });
+
   it('refuses hostile nesting without overflowing the stack', () => {
     expect(findUnstorableValue(nested(MAX_JSON_DEPTH + 1))?.message).toMatch(/nest deeper/);
     expect(findUnstorableValue(nested(1_000_000))?.message).toMatch(/nest deeper/);
