@@ -321,6 +321,13 @@ describe('transactions: list and filters', () => {
       expect(withOffset.map((x) => x.id)).toContain(row.id);
     });
 
+    it('dates of the first century are read in their own year: from 0050-06-15 lists every row, to 0099-12-31 none', async () => {
+      expect((await listAllTransactions(t, team, { from: '0050-06-15' })).map((x) => x.id)).toEqual(
+        full.map((x) => x.id),
+      );
+      expect(await listAllTransactions(t, team, { to: '0099-12-31T23:59:59Z' })).toEqual([]);
+    });
+
     it('400 when `from` is after `to`, naming them', async () => {
       const response = await list({ from: dayBeforeClock(3), to: dayBeforeClock(10) });
       const body = expectProblem(response, 400);

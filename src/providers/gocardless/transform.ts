@@ -2,6 +2,7 @@
  * Pure functions from GoCardless Bank Account Data shapes to ours, and back where we send them.
  * Nothing here talks to the network or reads a clock: `now` is passed in.
  */
+import { isDateOnly, utcMidnight } from '../../http/dates.js';
 import { toMinorUnits } from '../../money.js';
 import { retryAfterSeconds } from '../http.js';
 import {
@@ -575,11 +576,7 @@ export function sanitize(text: string): string {
 export function parseInstant(value: string | null | undefined): Date | null {
   if (typeof value !== 'string') return null;
   const text = value.trim();
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (day) {
-    const at = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
-    return at.getUTCDate() === Number(day[3]) ? at : null;
-  }
+  if (isDateOnly(text)) return utcMidnight(text);
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) return null;
   const zoned = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`;
   const at = new Date(zoned);

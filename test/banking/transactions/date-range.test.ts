@@ -39,6 +39,23 @@ describe('from/to bounds', () => {
     },
   );
 
+  it.each(['0001-01-01', '0050-06-15', '0099-12-31T23:59:59Z'])(
+    'reads %s in its own year, not in the 1900s',
+    (value) => {
+      const bound = parseBound(value, 'from');
+      expect(bound).toMatchObject({ exclusive: false });
+      expect('at' in bound && bound.at.toISOString().slice(0, 10)).toBe(value.slice(0, 10));
+    },
+  );
+
+  it('rejects the 29th of February of a year of the first century that was not a leap year', () => {
+    expect(parseBound('0099-02-29', 'from')).toEqual({
+      path: '/from',
+      message: 'is not a real date or date-time',
+    });
+    expect(parseBound('0096-02-29', 'from')).toMatchObject({ at: new Date('0096-02-29T00:00:00Z') });
+  });
+
   it('ends a `to` of 9999-12-31 at the last instant of that day rather than in year 10000', () => {
     expect(parseBound('9999-12-31', 'to')).toEqual({
       at: new Date('9999-12-31T23:59:59.999Z'),
