@@ -1,3 +1,6 @@
+import type { Static } from 'typebox';
+import type { FieldErrorSchema } from './http/schemas.js';
+
 /**
  * The closed list of error codes the API can answer with, and the HTTP status of each.
  * Lower layers throw `AppError` with a code; only the HTTP edge (`http/problem.ts`) turns it
@@ -39,13 +42,8 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export interface FieldError {
-  /** JSON pointer into the request part that failed, e.g. `/scopes/0` or `/query/limit`. */
-  path: string;
-  message: string;
-  /** Which part of the request: `body` (the default), `query`, `path` or `headers`. */
-  in?: 'body' | 'query' | 'path' | 'headers';
-}
+/** One bad field of a validation problem, as the Problem schema shows it. */
+export type FieldError = Static<typeof FieldErrorSchema>;
 
 /** A key written as one segment of a `FieldError` path (RFC 6901: `~` is `~0`, `/` is `~1`). */
 export const pointerSegment = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');

@@ -24,10 +24,10 @@ export const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 /**
  * An instant from a value that passed the `DateOrDateTime` pattern: a date is its UTC midnight,
- * a date-time without an offset is UTC. `path` names the field in the error.
+ * a date-time without an offset is UTC. `field` names the field in the error.
  */
-export function parseInstant(value: string, path: string): Date | FieldError {
-  const invalid = { path, message: 'is not a real date or date-time' };
+export function parseInstant(value: string, field: Omit<FieldError, 'message'>): Date | FieldError {
+  const invalid = { ...field, message: 'is not a real date or date-time' };
   const midnight = utcMidnight(value);
   if (!midnight) return invalid;
   if (isDateOnly(value)) return midnight;
@@ -35,7 +35,7 @@ export function parseInstant(value: string, path: string): Date | FieldError {
   const at = new Date(/([Zz]|[+-]\d{2}:\d{2})$/.test(withOffset) ? withOffset : `${withOffset}Z`);
   if (Number.isNaN(at.getTime())) return invalid;
   if (at.getTime() < EARLIEST_MS || at.getTime() > LATEST_MS) {
-    return { path, message: 'must be between the years 0001 and 9999 (UTC)' };
+    return { ...field, message: 'must be between the years 0001 and 9999 (UTC)' };
   }
   return at;
 }

@@ -8,7 +8,7 @@ import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment
  * `application/problem+json` (RFC 9457) with a stable `code`. A 500 never shows internals.
  */
 
-type Location = 'body' | 'query' | 'path' | 'headers';
+type Location = FieldError['in'];
 
 export interface ProblemBody {
   type: string;
@@ -16,7 +16,7 @@ export interface ProblemBody {
   status: number;
   detail: string;
   code: ErrorCode;
-  errors?: (FieldError & { in?: Location })[];
+  errors?: FieldError[];
   requestId?: string;
 }
 
@@ -168,7 +168,7 @@ const MAX_FIELD_ERRORS = 50;
  * Walks without recursion, so hostile nesting cannot overflow the stack. Answers the JSON pointer
  * and the problem.
  */
-export function findUnstorableValue(value: unknown): FieldError | null {
+export function findUnstorableValue(value: unknown): Omit<FieldError, 'in'> | null {
   // Every request's query, path and body pass here: a value's JSON pointer is written out only
   // for the one that is refused, not for every key walked.
   const pending: Visit[] = [{ value, key: '', parent: null, depth: 0 }];

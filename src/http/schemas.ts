@@ -55,9 +55,11 @@ export const Money = Type.Number({
 });
 
 export const FieldErrorSchema = Type.Object({
-  path: Type.String({ description: 'JSON pointer into the request part that failed.' }),
+  path: Type.String({ description: 'JSON pointer into the request part that failed, e.g. `/scopes/0`.' }),
   message: Type.String(),
-  in: Type.Optional(StringEnum(['body', 'query', 'path', 'headers'])),
+  in: StringEnum(['body', 'query', 'path', 'headers'], {
+    description: 'The part of the request `path` is into.',
+  }),
 });
 
 export const Problem = Type.Object(

@@ -1,4 +1,4 @@
-import { AppError, invalidInput } from '../errors.js';
+import { AppError, type FieldError, invalidInput } from '../errors.js';
 import { type BankProvider, ProviderError } from './provider.js';
 
 /** A provider this deployment knows but cannot use, and why (e.g. no credentials). */
@@ -15,21 +15,21 @@ export interface ProviderStatus {
 
 export interface ProviderRegistry {
   /**
-   * The provider of that name: a 400 naming `path` when there is none, a 503
-   * PROVIDER_NOT_CONFIGURED when it is known but not set up here.
+   * The provider of that name: a 400 naming `field` (the body's `provider` unless given) when
+   * there is none, a 503 PROVIDER_NOT_CONFIGURED when it is known but not set up here.
    */
-  get(name: string, path?: string): BankProvider;
+  get(name: string, field?: Omit<FieldError, 'message'>): BankProvider;
   list(): ProviderStatus[];
 }
 
 export function createProviderRegistry(entries: (BankProvider | UnavailableProvider)[]): ProviderRegistry {
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   return {
-    get(name, path = '/provider') {
+    get(name, field = { path: '/provider', in: 'body' }) {
       const entry = byName.get(name);
       if (!entry) {
         const known = [...byName.keys()].join(', ') || 'none';
-        throw invalidInput([{ path, message: `unknown provider "${name}" (known: ${known})` }]);
+        throw invalidInput([{ ...field, message: `unknown provider "${name}" (known: ${known})` }]);
       }
       if ('unavailable' in entry) {
         throw new AppError(

@@ -183,6 +183,41 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       expectValidationProblem(response, ['/teamId', '/provider', '/providerId', '/consentId', '/metadata']);
     });
 
+    it('errors found after the schema (a value, not a type) say which part of the request holds the field', async () => {
+      const connect = validBody('/api/banking/connect', empty);
+      const consent = validBody('/api/banking/consent');
+      for (const [response, path, where] of [
+        [await post('/api/banking/consent', { ...consent, expiresAt: '2020-01-01' }), '/expiresAt', 'body'],
+        [await post('/api/banking/consent', { ...consent, expiresAt: '2027-02-30' }), '/expiresAt', 'body'],
+        [
+          await post('/api/banking/connect', { ...connect, provider: 'nope' }, {}, empty),
+          '/provider',
+          'body',
+        ],
+        [
+          await post('/api/banking/connect', { ...connect, providerId: 'sandbox-xx' }, {}, empty),
+          '/providerId',
+          'body',
+        ],
+        [
+          await post(
+            '/api/banking/connect',
+            { ...connect, metadata: { sandbox: { accounts: 0 } } },
+            {},
+            empty,
+          ),
+          '/metadata/sandbox/accounts',
+          'body',
+        ],
+        [await get('/api/banking/transactions', { from: '2026-11-02', to: '2026-11-01' }), '/to', 'query'],
+        [await get('/api/banking/transactions', { cursor: 'abc' }), '/cursor', 'query'],
+        [await get('/api/banking/institutions', { provider: 'nope' }), '/provider', 'query'],
+      ] as const) {
+        const body = expectValidationProblem(response, [path]);
+        expect(body.errors).toContainEqual(expect.objectContaining({ path, in: where }));
+      }
+    });
+
     it('connect with teamId: 123 (a number for a string) answers 400 naming /teamId, not a coerced match', async () => {
       const body = { ...validBody('/api/banking/connect', empty), teamId: 123 };
       expectValidationProblem(await post('/api/banking/connect', body, {}, empty), ['/teamId']);

@@ -121,7 +121,7 @@ export interface ProblemBody {
   status: number;
   detail: string;
   code: string;
-  errors?: { path: string; message: string }[];
+  errors?: { path: string; message: string; in: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +184,7 @@ export function expectValidationProblem(response: LightMyRequestResponse, paths:
   for (const error of body.errors ?? []) {
     expect(typeof error.path).toBe('string');
     expect(typeof error.message).toBe('string');
+    expect(['body', 'query', 'path', 'headers'], `errors[].in: ${short(response.body)}`).toContain(error.in);
   }
   const reported = (body.errors ?? []).map((error) => error.path);
   for (const path of paths) {

@@ -11,11 +11,16 @@ export const METADATA_MAX_BYTES = 16 * 1024;
 export function checkMetadata(metadata: Record<string, unknown>): void {
   const errors: FieldError[] = [];
   if (depthOf(metadata) > METADATA_MAX_DEPTH) {
-    errors.push({ path: '/metadata', message: `must not nest deeper than ${METADATA_MAX_DEPTH} levels` });
+    errors.push({
+      path: '/metadata',
+      in: 'body',
+      message: `must not nest deeper than ${METADATA_MAX_DEPTH} levels`,
+    });
   }
   if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
     errors.push({
       path: '/metadata',
+      in: 'body',
       message: `must not be larger than ${METADATA_MAX_BYTES} bytes as JSON`,
     });
   }

@@ -230,10 +230,11 @@ export function createConnectionsService({
       input: UpdateConsentInput,
       audit: AuditContext,
     ): Promise<ConsentView> {
-      const expiresAt = parseInstant(input.expiresAt, '/expiresAt');
+      const expiresAt = parseInstant(input.expiresAt, { path: '/expiresAt', in: 'body' });
       if (!(expiresAt instanceof Date)) throw invalidInput([expiresAt]);
       const now = clock();
-      if (!(expiresAt > now)) throw invalidInput([{ path: '/expiresAt', message: 'must be in the future' }]);
+      if (!(expiresAt > now))
+        throw invalidInput([{ path: '/expiresAt', in: 'body', message: 'must be in the future' }]);
       const connection = await findConnection(db, teamId, input.connectionId);
       if (!connection) throw notFound('Connection');
       assertActive(connection);

@@ -13,7 +13,7 @@ export function createInstitutionsService(providers: ProviderRegistry, now: () =
   const cache = new Map<string, { at: number; institutions: Institution[] }>();
 
   async function search(input: InstitutionsInput): Promise<Institution[]> {
-    const provider = providers.get(input.provider);
+    const provider = providers.get(input.provider, { path: '/provider', in: 'query' });
     const country = input.country?.toUpperCase();
     const key = JSON.stringify([provider.name, country ?? null, input.q?.toLowerCase() ?? null]);
     const cached = cache.get(key);

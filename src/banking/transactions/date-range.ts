@@ -11,7 +11,7 @@ export interface Bound {
 
 /** A `from`/`to` filter bound: a date means the whole UTC day, so a date `to` ends at the next midnight. */
 export function parseBound(value: string, edge: 'from' | 'to'): Bound | FieldError {
-  const at = parseInstant(value, `/${edge}`);
+  const at = parseInstant(value, { path: `/${edge}`, in: 'query' });
   if (!(at instanceof Date)) return at;
   if (!(edge === 'to' && isDateOnly(value))) return { at, exclusive: false };
   // The day after 9999-12-31 is past what the database reads: its last instant is included instead.

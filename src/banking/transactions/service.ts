@@ -26,11 +26,11 @@ export function createTransactionsService(db: Database) {
       const from = bound(input.from, 'from');
       const to = bound(input.to, 'to');
       if (from && to && (to.exclusive ? to.at <= from.at : to.at < from.at)) {
-        errors.push({ path: '/to', message: 'must not be before `from`' });
+        errors.push({ path: '/to', in: 'query', message: 'must not be before `from`' });
       }
       const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
       if (input.cursor !== undefined && !after)
-        errors.push({ path: '/cursor', message: 'is not a valid cursor' });
+        errors.push({ path: '/cursor', in: 'query', message: 'is not a valid cursor' });
       if (errors.length > 0) throw invalidInput(errors);
 
       const limit = input.limit ?? DEFAULT_LIMIT;

@@ -97,7 +97,11 @@ export class GoCardlessProvider implements BankProvider {
   validateConnect(input: { providerId: string; metadata: Record<string, unknown> }): void {
     if (!INSTITUTION_ID.test(input.providerId)) {
       throw invalidInput([
-        { path: '/providerId', message: 'must be a GoCardless institution id, e.g. MONZO_MONZGB2L' },
+        {
+          path: '/providerId',
+          in: 'body',
+          message: 'must be a GoCardless institution id, e.g. MONZO_MONZGB2L',
+        },
       ]);
     }
   }
@@ -250,9 +254,12 @@ export class GoCardlessProvider implements BankProvider {
    */
   async createLink(request: LinkRequest): Promise<ConsentLink> {
     if (!INSTITUTION_ID.test(request.providerId)) {
-      throw invalidInput([{ path: '/providerId', message: 'must be a GoCardless institution id' }]);
+      throw invalidInput([
+        { path: '/providerId', in: 'body', message: 'must be a GoCardless institution id' },
+      ]);
     }
-    if (request.scopes.length === 0) throw invalidInput([{ path: '/scopes', message: 'must not be empty' }]);
+    if (request.scopes.length === 0)
+      throw invalidInput([{ path: '/scopes', in: 'body', message: 'must not be empty' }]);
     const institution = await this.institution(request.providerId);
     const agreement = await this.client.json<GcAgreement>(
       {
@@ -390,7 +397,9 @@ export class GoCardlessProvider implements BankProvider {
       path: `/api/v2/institutions/${encodeURIComponent(id)}/`,
     });
     if (response.status === 404 || response.status === 400) {
-      throw invalidInput([{ path: '/providerId', message: `GoCardless knows no institution "${id}"` }]);
+      throw invalidInput([
+        { path: '/providerId', in: 'body', message: `GoCardless knows no institution "${id}"` },
+      ]);
     }
     if (response.status < 200 || response.status >= 300) throw this.client.error(response, 'institution');
     const institution = response.body as GcInstitution | null;

@@ -149,7 +149,7 @@ export class PlaidProvider implements BankProvider {
   validateConnect(input: { providerId: string; metadata: Record<string, unknown> }): void {
     if (!INSTITUTION_ID.test(input.providerId)) {
       throw invalidInput([
-        { path: '/providerId', message: 'must be a Plaid institution id such as "ins_109508"' },
+        { path: '/providerId', in: 'body', message: 'must be a Plaid institution id such as "ins_109508"' },
       ]);
     }
   }
@@ -358,7 +358,7 @@ export class PlaidProvider implements BankProvider {
     );
     if (countries.length === 0) {
       throw invalidInput([
-        { path: '/providerId', message: 'this Plaid institution serves no supported country' },
+        { path: '/providerId', in: 'body', message: 'this Plaid institution serves no supported country' },
       ]);
     }
     const answer = await this.call<LinkTokenCreateResponse>('/link/token/create', {
@@ -451,7 +451,7 @@ export class PlaidProvider implements BankProvider {
       const code = error instanceof PlaidApiError ? error.code : null;
       if (code === 'INSTITUTION_NOT_FOUND' || code === 'INVALID_INSTITUTION') {
         throw invalidInput([
-          { path: '/providerId', message: `unknown Plaid institution "${institutionId}"` },
+          { path: '/providerId', in: 'body', message: `unknown Plaid institution "${institutionId}"` },
         ]);
       }
       throw this.mapError(error);

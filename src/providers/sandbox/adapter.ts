@@ -126,7 +126,7 @@ export class SandboxProvider implements BankProvider {
   async createLink(request: LinkRequest): Promise<ConsentLink> {
     if (!(INSTITUTION_IDS as readonly string[]).includes(request.providerId)) {
       throw invalidInput([
-        { path: '/providerId', message: `unknown sandbox institution "${request.providerId}"` },
+        { path: '/providerId', in: 'body', message: `unknown sandbox institution "${request.providerId}"` },
       ]);
     }
     const consentId = `sandbox-link-${randomUUID()}`;

@@ -42,6 +42,7 @@ export function parseSandboxConfig(input: {
   if (!institution) {
     errors.push({
       path: '/providerId',
+      in: 'body',
       message: `unknown sandbox institution; expected one of ${INSTITUTION_IDS.join(', ')}`,
     });
   }
@@ -54,13 +55,14 @@ function parseOptions(raw: unknown, errors: FieldError[]): SandboxOptions {
   const options: SandboxOptions = { ...DEFAULT_OPTIONS };
   if (raw === undefined) return options;
   if (!isPlainObject(raw)) {
-    errors.push({ path: '/metadata/sandbox', message: 'must be an object' });
+    errors.push({ path: '/metadata/sandbox', in: 'body', message: 'must be an object' });
     return options;
   }
   for (const key of Object.keys(raw)) {
     if (!(OPTION_KEYS as string[]).includes(key)) {
       errors.push({
         path: `/metadata/sandbox/${pointerSegment(key)}`,
+        in: 'body',
         message: `is not allowed; expected only ${OPTION_KEYS.join(', ')}`,
       });
     }
@@ -70,7 +72,11 @@ function parseOptions(raw: unknown, errors: FieldError[]): SandboxOptions {
     if (value === undefined) continue;
     const { min, max } = LIMITS[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      errors.push({ path: `/metadata/sandbox/${key}`, message: `must be an integer from ${min} to ${max}` });
+      errors.push({
+        path: `/metadata/sandbox/${key}`,
+        in: 'body',
+        message: `must be an integer from ${min} to ${max}`,
+      });
       continue;
     }
     options[key] = value;

@@ -26,7 +26,11 @@ describe('from/to bounds', () => {
   });
 
   it.each(['2026-02-30', '2026-13-01', '2026-11-01T25:00'])('rejects the impossible date %s', (value) => {
-    expect(parseBound(value, 'from')).toEqual({ path: '/from', message: 'is not a real date or date-time' });
+    expect(parseBound(value, 'from')).toEqual({
+      path: '/from',
+      in: 'query',
+      message: 'is not a real date or date-time',
+    });
   });
 
   it.each(['9999-12-31T23:59:59-14:00', '9999-12-31T23:00:00.999-01:00'])(
@@ -34,6 +38,7 @@ describe('from/to bounds', () => {
     (value) => {
       expect(parseBound(value, 'to')).toEqual({
         path: '/to',
+        in: 'query',
         message: 'must be between the years 0001 and 9999 (UTC)',
       });
     },
@@ -51,6 +56,7 @@ describe('from/to bounds', () => {
   it('rejects the 29th of February of a year of the first century that was not a leap year', () => {
     expect(parseBound('0099-02-29', 'from')).toEqual({
       path: '/from',
+      in: 'query',
       message: 'is not a real date or date-time',
     });
     expect(parseBound('0096-02-29', 'from')).toMatchObject({ at: new Date('0096-02-29T00:00:00Z') });

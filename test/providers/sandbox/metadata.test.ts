@@ -40,7 +40,7 @@ describe('sandbox connect validation', () => {
 
   it('rejects an unknown institution at /providerId', () => {
     expect(fieldErrors(validate('sandbox-us', {}))).toEqual([
-      { path: '/providerId', message: expect.any(String) },
+      { path: '/providerId', in: 'body', message: expect.any(String) },
     ]);
     expect(fieldErrors(validate('', {})).map((e) => e.path)).toEqual(['/providerId']);
   });
@@ -70,7 +70,7 @@ describe('sandbox connect validation', () => {
     for (const [key, value] of cases) {
       const errors = fieldErrors(validate('sandbox-gb', { sandbox: { [key]: value } }));
       expect(errors, `${key}=${String(value)}`).toEqual([
-        { path: `/metadata/sandbox/${key}`, message: expect.any(String) },
+        { path: `/metadata/sandbox/${key}`, in: 'body', message: expect.any(String) },
       ]);
     }
   });
