@@ -175,6 +175,16 @@ describe('connections: consent update and the scope rules of sync', () => {
         expectValidationProblem(response, ['/expiresAt']);
       });
 
+      it('400 for a blank new consentId, naming /consentId', async () => {
+        const response = await updateConsent(team, {
+          connectionId,
+          scopes: ['accounts'],
+          expiresAt: inDays(10),
+          consentId: ' ',
+        });
+        expectValidationProblem(response, ['/consentId']);
+      });
+
       it('400 for missing fields, naming each of them', async () => {
         const response = await updateConsent(team, {});
         expectValidationProblem(response, ['/connectionId', '/scopes', '/expiresAt']);

@@ -183,6 +183,11 @@ describe('connections: list and connect', () => {
       expectValidationProblem(response, ['/provider', '/providerId', '/consentId']);
     });
 
+    it.each([' ', '\t', '   \n'])('400 for a blank consentId (%j), naming /consentId', async (consentId) => {
+      const response = await connect(team, { provider: 'sandbox', providerId: 'sandbox-gb', consentId });
+      expectValidationProblem(response, ['/consentId']);
+    });
+
     it('400 for wrong-typed fields, naming each of them', async () => {
       const response = await connect(team, {
         provider: 1,

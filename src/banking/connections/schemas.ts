@@ -54,6 +54,10 @@ export type ConnectionView = Omit<Static<typeof Connection>, 'consents'> & { con
 
 export const ListConnectionsQuery = Type.Object({ teamId: TeamId });
 
+/** A consent id as a bank issues it: never blank (a 400, not a consent the bank is asked about). */
+const ConsentId = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 256, pattern: '\\S', description: `${description} Not blank.` });
+
 export const ConnectBody = Type.Object({
   teamId: TeamId,
   provider: Type.String({ minLength: 1, maxLength: 64, examples: ['sandbox'] }),
@@ -63,11 +67,7 @@ export const ConnectBody = Type.Object({
     description: 'The institution.',
     examples: ['sandbox-gb'],
   }),
-  consentId: Type.String({
-    minLength: 1,
-    maxLength: 256,
-    description: 'The consent the user gave at the bank.',
-  }),
+  consentId: ConsentId('The consent the user gave at the bank.'),
   metadata: Type.Optional(
     Type.Record(Type.String(), Type.Unknown(), {
       maxProperties: 50,
@@ -88,13 +88,7 @@ export const UpdateConsentBody = Type.Object({
     ...DateOrDateTime,
     description: `When the consent ends; in the future. ${DATE_HELP} A date means its UTC midnight.`,
   },
-  consentId: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 256,
-      description: 'A new consent the user just gave at the bank.',
-    }),
-  ),
+  consentId: Type.Optional(ConsentId('A new consent the user just gave at the bank.')),
 });
 
 export type ConnectInput = Static<typeof ConnectBody>;
