@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
+import { findBracketedParameter } from './validation.js';
 
 /**
  * The one place errors become responses: every error, ours or the framework's, leaves as
@@ -224,20 +225,19 @@ function pointerTo(visit: Visit): string {
   return keys.length === 0 ? '/' : `/${keys.reverse().join('/')}`;
 }
 
+const refusal = (error: FieldError) =>
+  new AppError('VALIDATION_FAILED', `${error.in} ${error.path} ${error.message}`, { errors: [error] });
+
 export function registerProblemHandlers(app: FastifyInstance) {
   // Hooks that do not wait on anything take `done`: an async hook costs a promise per request.
   app.addHook('preValidation', (request, _reply, done) => {
     const parts = { query: request.query, path: request.params, body: request.body } as const;
     for (const [location, value] of Object.entries(parts)) {
       const problem = findUnstorableValue(value);
-      if (problem) {
-        return done(
-          new AppError('VALIDATION_FAILED', `${location} ${problem.path} ${problem.message}`, {
-            errors: [{ ...problem, in: location as Location }],
-          }),
-        );
-      }
+      if (problem) return done(refusal({ ...problem, in: location as Location }));
     }
+    const bracketed = findBracketedParameter(request.query, request.routeOptions.schema?.querystring);
+    if (bracketed) return done(refusal({ ...bracketed, in: 'query' }));
     done();
   });
 

@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { type FieldError, pointerSegment } from '../errors.js';
 
 /**
  * Two validators: query strings and path params arrive as text and are coerced to the schema's
@@ -28,4 +29,26 @@ export function createValidatorCompiler(sharedSchemas: object[]): FastifySchemaC
   }
   return ({ schema, httpPart }) =>
     httpPart === 'body' ? strict.compile(schema as object) : coercing.compile(schema as object);
+}
+
+/**
+ * A query key that writes one of the route's own parameters as a list or an object, in the style
+ * of `qs` (`accountId[]=...`, `type[0]=...`). It is not that parameter, so like any unknown key it
+ * would be ignored, and a client that meant to filter would be served every row instead: refused.
+ * Keys of no parameter of the route (`utm[source]`) are ignored like other unknown ones.
+ */
+export function findBracketedParameter(query: unknown, querySchema: unknown): Omit<FieldError, 'in'> | null {
+  const parameters = (querySchema as { properties?: object } | undefined)?.properties;
+  if (!parameters || typeof query !== 'object' || query === null) return null;
+  for (const key of Object.keys(query)) {
+    const bracket = key.indexOf('[');
+    const name = key.slice(0, bracket);
+    if (bracket > 0 && Object.hasOwn(parameters, name)) {
+      return {
+        path: `/${pointerSegment(key)}`,
+        message: `is not supported: give \`${name}\` once, as \`${name}=<value>\``,
+      };
+    }
+  }
+  return null;
 }

@@ -421,6 +421,18 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       expectClientError(response, [404, 405]);
     });
 
+    it("a route's own parameter written as a list or object (accountId[]=...) answers 400 naming it, not an unfiltered list", async () => {
+      for (const [url, key] of [
+        ['/api/banking/transactions', 'accountId[]'],
+        ['/api/banking/transactions', 'type[0]'],
+        ['/api/banking/transactions', 'from[gte]'],
+        ['/api/banking/accounts', 'connectionId[]'],
+      ] as const) {
+        const body = expectValidationProblem(await get(url, { [key]: connectionId }), [`/${key}`]);
+        expect(body.errors?.[0]).toMatchObject({ path: `/${key}`, in: 'query' });
+      }
+    });
+
     it('unknown query parameters are ignored', async () => {
       const connections = await get('/api/banking/connections', { foo: 'bar', teamIdx: 'x', 'a[b]': 'c' });
       expect(connections.statusCode, short(connections.body)).toBe(200);
