@@ -22,6 +22,9 @@ export const isDateOnly = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
 export const EARLIEST_MS = Date.parse('0001-01-01T00:00:00.000Z');
 export const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
+/** Whether `at` is an instant PostgreSQL can read back (see EARLIEST_MS). */
+export const isStorable = (at: Date) => at.getTime() >= EARLIEST_MS && at.getTime() <= LATEST_MS;
+
 /**
  * An instant from a value that passed the `DateOrDateTime` pattern: a date is its UTC midnight,
  * a date-time without an offset is UTC. `field` names the field in the error.
@@ -30,12 +33,14 @@ export function parseInstant(value: string, field: Omit<FieldError, 'message'>):
   const invalid = { ...field, message: 'is not a real date or date-time' };
   const midnight = utcMidnight(value);
   if (!midnight) return invalid;
-  if (isDateOnly(value)) return midnight;
-  const withOffset = value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const at = new Date(/([Zz]|[+-]\d{2}:\d{2})$/.test(withOffset) ? withOffset : `${withOffset}Z`);
+  const at = isDateOnly(value) ? midnight : dateTime(value);
   if (Number.isNaN(at.getTime())) return invalid;
-  if (at.getTime() < EARLIEST_MS || at.getTime() > LATEST_MS) {
-    return { ...field, message: 'must be between the years 0001 and 9999 (UTC)' };
-  }
+  if (!isStorable(at)) return { ...field, message: 'must be between the years 0001 and 9999 (UTC)' };
   return at;
+}
+
+/** A date-time, UTC when it names no offset; `+0100` is read as `+01:00`. */
+function dateTime(value: string): Date {
+  const withOffset = value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  return new Date(/([Zz]|[+-]\d{2}:\d{2})$/.test(withOffset) ? withOffset : `${withOffset}Z`);
 }

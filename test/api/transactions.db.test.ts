@@ -328,6 +328,13 @@ describe('transactions: list and filters', () => {
       expect(await listAllTransactions(t, team, { to: '0099-12-31T23:59:59Z' })).toEqual([]);
     });
 
+    it.each(['0000-01-01', '0000-06-15T00:00:00Z'])(
+      '400 for %s, a date of the year 0, naming it',
+      async (from) => {
+        expectValidationProblem(await list({ from }), ['/from']);
+      },
+    );
+
     it('400 when `from` is after `to`, naming them', async () => {
       const response = await list({ from: dayBeforeClock(3), to: dayBeforeClock(10) });
       const body = expectProblem(response, 400);

@@ -2,7 +2,7 @@
  * Pure functions from GoCardless Bank Account Data shapes to ours, and back where we send them.
  * Nothing here talks to the network or reads a clock: `now` is passed in.
  */
-import { isDateOnly, utcMidnight } from '../../http/dates.js';
+import { isDateOnly, isStorable, utcMidnight } from '../../http/dates.js';
 import { toMinorUnits } from '../../money.js';
 import { retryAfterSeconds } from '../http.js';
 import {
@@ -572,16 +572,22 @@ export function sanitize(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-/** A date (`2026-11-26`) as UTC midnight, or a date-time (UTC when it names no offset). */
+/**
+ * A date (`2026-11-26`) as UTC midnight, or a date-time (UTC when it names no offset); null for
+ * anything else, and for an instant the database cannot store (outside the years 0001 to 9999).
+ */
 export function parseInstant(value: string | null | undefined): Date | null {
   if (typeof value !== 'string') return null;
   const text = value.trim();
-  if (isDateOnly(text)) return utcMidnight(text);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) return null;
-  const zoned = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`;
-  const at = new Date(zoned);
-  return Number.isNaN(at.getTime()) ? null : at;
+  const at = isDateOnly(text)
+    ? utcMidnight(text)
+    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)
+      ? zoned(text)
+      : null;
+  return at && isStorable(at) ? at : null;
 }
+
+const zoned = (text: string) => new Date(/(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`);
 
 /** `YYYY-MM-DD` of the UTC day of `date`. */
 export function utcDay(date: Date): string {

@@ -62,6 +62,17 @@ describe('from/to bounds', () => {
     expect(parseBound('0096-02-29', 'from')).toMatchObject({ at: new Date('0096-02-29T00:00:00Z') });
   });
 
+  it.each(['0000-01-01', '0000-12-31T23:59:59Z'])(
+    'rejects %s, in the year 0 that the database has not',
+    (value) => {
+      expect(parseBound(value, 'from')).toEqual({
+        path: '/from',
+        in: 'query',
+        message: 'must be between the years 0001 and 9999 (UTC)',
+      });
+    },
+  );
+
   it('ends a `to` of 9999-12-31 at the last instant of that day rather than in year 10000', () => {
     expect(parseBound('9999-12-31', 'to')).toEqual({
       at: new Date('9999-12-31T23:59:59.999Z'),

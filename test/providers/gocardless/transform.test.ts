@@ -598,4 +598,11 @@ describe('errors', () => {
     expect(parseInstant('26/11/2026')).toBeNull();
     expect(parseInstant(undefined)).toBeNull();
   });
+
+  it('reads a date of the first century in its own year, and gives no instant the database cannot store', () => {
+    expect(parseInstant('0050-06-15')?.toISOString()).toBe('0050-06-15T00:00:00.000Z');
+    expect(parseInstant('0000-01-01')).toBeNull();
+    expect(parseInstant('0000-12-31T23:59:59Z')).toBeNull();
+    expect(parseInstant('2026-02-30')).toBeNull();
+  });
 });
