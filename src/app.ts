@@ -27,7 +27,7 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
-import { registerBufferedBodies } from './http/body.js';
+import { acceptJsonInUtf8Only, registerBufferedBodies } from './http/body.js';
 import { registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
@@ -92,8 +92,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(createValidatorCompiler(SHARED_SCHEMAS));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
-  // Only JSON bodies are accepted; anything else is a 415 rather than a string to validate.
-  app.removeContentTypeParser('text/plain');
+  // Only JSON bodies in UTF-8 are accepted; anything else is a 415 rather than a string to validate.
+  acceptJsonInUtf8Only(app);
   registerProblemHandlers(app);
   // Set first, so that every answer carries it, errors of later hooks included.
   app.addHook('onRequest', (request, reply, done) => {

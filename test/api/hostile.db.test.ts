@@ -161,14 +161,29 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       });
     }
 
-    it('a JSON body with an explicit utf-8 charset is accepted', async () => {
+    it.each([
+      'application/json; charset=utf-8',
+      'application/json;charset="UTF-8"',
+      'application/json; charset=utf8',
+    ])('a JSON body with an explicit UTF-8 charset is accepted (%s)', async (contentType) => {
       const response = await postRaw(
         '/api/banking/sync',
         JSON.stringify(validBody('/api/banking/sync')),
         team,
-        'application/json; charset=utf-8',
+        contentType,
       );
       expect(response.statusCode, short(response.body)).toBe(200);
+    });
+
+    it.each([
+      'application/json; charset=latin1',
+      'application/json; charset="utf-16"',
+      'application/json;charset=iso-8859-1',
+    ])('a JSON body in another charset (%s) answers 415 and writes nothing', async (contentType) => {
+      const body = { ...validBody('/api/banking/connect', empty), consentId: 'charset-caf\u00e9' };
+      const response = await postRaw('/api/banking/connect', JSON.stringify(body), empty, contentType);
+      expect(expectProblem(response, 415).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect((await listConnections(t, empty)).map((c) => c.id).sort()).toEqual([...connectedByEmpty].sort());
     });
   });
 
