@@ -33,11 +33,16 @@ describe('from/to bounds', () => {
     });
   });
 
-  it.each(['9999-12-31T23:59:59-14:00', '9999-12-31T23:00:00.999-01:00'])(
+  it.each([
+    ['9999-12-31T23:59:59-14:00', 'to'],
+    ['9999-12-31T23:00:00.999-01:00', 'to'],
+    ['0000-01-01', 'from'],
+    ['0000-12-31T23:59:59Z', 'from'],
+  ] as const)(
     'rejects %s, an instant outside the years 0001 to 9999 that the database cannot read',
-    (value) => {
-      expect(parseBound(value, 'to')).toEqual({
-        path: '/to',
+    (value, edge) => {
+      expect(parseBound(value, edge)).toEqual({
+        path: `/${edge}`,
         in: 'query',
         message: 'must be between the years 0001 and 9999 (UTC)',
       });
@@ -61,17 +66,6 @@ describe('from/to bounds', () => {
     });
     expect(parseBound('0096-02-29', 'from')).toMatchObject({ at: new Date('0096-02-29T00:00:00Z') });
   });
-
-  it.each(['0000-01-01', '0000-12-31T23:59:59Z'])(
-    'rejects %s, in the year 0 that the database has not',
-    (value) => {
-      expect(parseBound(value, 'from')).toEqual({
-        path: '/from',
-        in: 'query',
-        message: 'must be between the years 0001 and 9999 (UTC)',
-      });
-    },
-  );
 
   it('ends a `to` of 9999-12-31 at the last instant of that day rather than in year 10000', () => {
     expect(parseBound('9999-12-31', 'to')).toEqual({
