@@ -88,6 +88,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     // A client must send its whole request within this (a slow-loris defence); 408 otherwise.
     requestTimeout: config.requestTimeoutMs,
+    http: {
+      // Fastify sets the limit on the server once it is made, and Node then held a stalled body
+      // open indefinitely (only stalled headers got their 408): given when the server is made, it
+      // holds for the whole request.
+      requestTimeout: config.requestTimeoutMs,
+      // Node looks for requests past their time every 30 s by default, 30 s late at worst.
+      connectionsCheckingInterval: 1_000,
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler(SHARED_SCHEMAS));

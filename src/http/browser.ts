@@ -14,14 +14,13 @@ import helmet, { type HelmetOptions } from 'helmet';
  * web page of another origin can read the API with a user's key.
  */
 export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[], docsPrefix: string) {
-  const apiHeaders = { ...helmetHeaders(API), 'cache-control': 'no-store' };
   const documentHeaders = helmetHeaders(DOCUMENT);
   const isDocs = (url: string) =>
     url === docsPrefix || url.startsWith(`${docsPrefix}/`) || url.startsWith(`${docsPrefix}?`);
   // The headers depend on nothing in the request but its path: given to Fastify's reply, they go
   // out with its own in one `writeHead` (see `helmetHeaders`).
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(isDocs(request.url) ? documentHeaders : apiHeaders);
+    reply.headers(isDocs(request.url) ? documentHeaders : API_HEADERS);
     done();
   });
   if (corsOrigins.length === 0) return;
@@ -57,6 +56,15 @@ const API: HelmetOptions = {
   xFrameOptions: { action: 'deny' },
   xPermittedCrossDomainPolicies: false,
   xXssProtection: false,
+};
+
+/**
+ * What every answer that is not a document carries, the router's own errors (sent before any
+ * hook runs) included.
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  ...helmetHeaders(API),
+  'cache-control': 'no-store',
 };
 
 const DOCUMENT: HelmetOptions = {

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
+import { API_HEADERS } from './browser.js';
 import { findBracketedParameter } from './validation.js';
 
 /**
@@ -126,7 +127,8 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody, retryAfterSe
 
 /** For the router's own errors (bad percent-encoding, a path parameter too long), which come before any route. */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  // No hook has run, so the request id is set here.
+  // No hook has run, so the request id and the API's headers are set here.
+  reply.headers(API_HEADERS);
   reply.header('x-request-id', request.id);
   return sendProblem(reply, toProblem(error, request.id));
 }

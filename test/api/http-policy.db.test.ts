@@ -117,8 +117,52 @@ describe('security headers and CORS off by default', () => {
     });
   });
 
-  it('gives a client REQUEST_TIMEOUT_MS to send its whole request', () => {
+  it('gives a client REQUEST_TIMEOUT_MS (120 s unless set) to send its whole request', () => {
     expect(t.app.server.requestTimeout).toBe(120_000);
+  });
+
+  it('answers a path the router refuses with the same security headers as any API answer', async () => {
+    const response = await send(t, { method: 'GET', url: '/api/banking/accounts/%E0%A4%A' });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(response.headers['x-frame-options']).toBe('DENY');
+  });
+});
+
+describe('a client that does not finish its request in REQUEST_TIMEOUT_MS', () => {
+  const t = useTestApp({ env: { REQUEST_TIMEOUT_MS: '1000' } });
+  let team: Team;
+  beforeAll(async () => {
+    team = await t.createTeam('Slow');
+  });
+
+  /** Sends `bytes` and never the rest; resolves with the answer and how long it took. */
+  const stall = async (bytes: string) => {
+    const port = await listen(t);
+    const started = performance.now();
+    const answer = await rawExchange(port, bytes);
+    return { answer, seconds: (performance.now() - started) / 1000 };
+  };
+
+  it.each([
+    ['its headers', () => 'GET /api/banking/connections HTTP/1.1\r\nHost: x\r\n'],
+    [
+      // With a valid key, so the request is let through to wait for its body.
+      'its body',
+      () =>
+        `POST /api/banking/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${team.apiKey}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"teamId":',
+    ],
+  ])('gets a 408 problem+json within about a second of the limit, stalling in %s', async (_, bytes) => {
+    const { answer, seconds } = await stall(bytes());
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      code: 'REQUEST_TIMEOUT',
+    });
+    expect(seconds).toBeGreaterThanOrEqual(0.9);
+    expect(seconds).toBeLessThan(5);
   });
 });
 
