@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
 import { API_HEADERS } from './browser.js';
+import { frameworkProblemResponses } from './schemas.js';
 import { findBracketedParameter } from './validation.js';
 
 /**
@@ -231,6 +232,13 @@ const refusal = (error: FieldError) =>
   new AppError('VALIDATION_FAILED', `${error.in} ${error.path} ${error.message}`, { errors: [error] });
 
 export function registerProblemHandlers(app: FastifyInstance) {
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    route.schema.response = {
+      ...frameworkProblemResponses(route.method, route.url),
+      ...(route.schema.response as object | undefined),
+    };
+  });
   // Hooks that do not wait on anything take `done`: an async hook costs a promise per request.
   app.addHook('preValidation', (request, _reply, done) => {
     const parts = { query: request.query, path: request.params, body: request.body } as const;

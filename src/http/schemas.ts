@@ -88,7 +88,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   408: 'The request was not received in time',
   409: 'State conflict, or a request with the same Idempotency-Key is still running',
   413: 'Body larger than 1 MiB',
-  415: 'Body is not JSON',
+  414: 'A path parameter is too long',
+  415: 'Body is not JSON in UTF-8',
   422: 'The provider refused, or the Idempotency-Key was used with a different request',
   429: 'Too many requests for this API key; see Retry-After',
   500: 'Unexpected error',
@@ -105,6 +106,17 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
       problemResponse(PROBLEM_DESCRIPTIONS[status] ?? 'Error'),
     ]),
   );
+}
+
+/**
+ * The statuses any route may answer before its own code runs: 400 (a path the router cannot
+ * decode, a NUL or lone surrogate anywhere, a schema's refusal), 414 with path parameters (over
+ * 2,048 characters), and 413 and 415 for methods that may carry a body. Added to every documented
+ * route's responses, so the OpenAPI document lists what the framework answers as well.
+ */
+export function frameworkProblemResponses(method: string | string[], url: string): Record<number, unknown> {
+  const mayHaveBody = [method].flat().some((name) => !['GET', 'HEAD', 'OPTIONS'].includes(name));
+  return problemResponses(400, ...(url.includes(':') ? [414] : []), ...(mayHaveBody ? [413, 415] : []));
 }
 
 /** Statuses every authenticated banking route may answer. */

@@ -15,6 +15,7 @@ import {
   syncConnection,
   type TransactionBody,
 } from '../support/fixtures.js';
+import { createOpenApiChecker } from '../support/openapi.js';
 import { bearer, type RawRequest, send } from '../support/security.js';
 
 const POST_ROUTES = [
@@ -65,12 +66,15 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
   let accountId: string;
   let before: { connections: ConnectionBody[]; accounts: AccountBody[]; transactions: TransactionBody[] };
   const responses: LightMyRequestResponse[] = [];
+  /** The requests behind `responses`, in the same order. */
+  const requests: RawRequest[] = [];
   /** Connections of `empty` that a hostile-looking but acceptable consentId created. */
   const connectedByEmpty: string[] = [];
 
   const hit = async (request: RawRequest) => {
     const response = await send(t, request);
     responses.push(response);
+    requests.push(request);
     return response;
   };
   const post = (url: string, body: unknown, headers: Record<string, string> = {}, who: Team = team) =>
@@ -562,10 +566,39 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       expectProblem(await admin(JSON.stringify({ name: 'x'.repeat(MiB + 1) })), 413);
       expectClientError(await admin('{"name":"x","__proto__":{"admin":true}}'));
       expectValidationProblem(await admin(JSON.stringify({ name: 'Team \ud800' })), ['/name']);
+      const adminAt = (method: RawRequest['method'], url: string, payload?: string, contentType?: string) =>
+        hit({
+          method,
+          url,
+          authorization: bearer(ADMIN_TOKEN),
+          ...(payload === undefined ? {} : { body: payload, headers: { 'content-type': contentType ?? '' } }),
+        });
+      const longId = 'x'.repeat(65);
+      expectValidationProblem(await adminAt('POST', `/api/admin/teams/${longId}/keys`), ['/teamId']);
+      expectValidationProblem(await adminAt('DELETE', `/api/admin/teams/${team.teamId}/keys/${longId}`), [
+        '/keyId',
+      ]);
+      expectProblem(await adminAt('POST', `/api/admin/teams/${team.teamId}/keys`, 'x', 'text/plain'), 415);
       for (const id of [...SQL_INJECTIONS, 'x'.repeat(10_000), 'team\u0000nul', 'team\ud800']) {
         const response = await admin(JSON.stringify({ name: 'Hostile', id }));
         expect(response.statusCode, short(response.body)).toBeLessThan(500);
       }
+    });
+
+    it('every answer of this file to a route the OpenAPI document lists is a status and body it documents', async () => {
+      const check = await createOpenApiChecker(t.app);
+      const undocumented: string[] = [];
+      responses.forEach((response, i) => {
+        const { method, url } = requests[i] as RawRequest;
+        // No route (`/nope`, or a method the path does not serve) is not in the document by design.
+        if (response.statusCode === 404 && String(response.json().detail).startsWith('No route ')) return;
+        try {
+          check(method, url, response);
+        } catch (error) {
+          undocumented.push(String(error));
+        }
+      });
+      expect([...new Set(undocumented)]).toEqual([]);
     });
   });
 });
