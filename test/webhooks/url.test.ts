@@ -13,7 +13,7 @@ describe('webhook endpoint URLs', () => {
     }
   });
 
-  it('refuses address literals of private, link-local and unspecified networks', () => {
+  it('refuses address literals of private, link-local, unspecified, multicast, reserved and NAT64 networks', () => {
     for (const url of [
       'https://10.0.0.5/hook',
       'https://172.16.3.4/hook',
@@ -25,6 +25,12 @@ describe('webhook endpoint URLs', () => {
       'https://[fe80::1]/hook',
       'https://[::ffff:10.0.0.1]/hook',
       'https://[::]/hook',
+      'https://224.0.0.1/hook',
+      'https://239.255.255.250/hook',
+      'https://255.255.255.255/hook',
+      'https://[ff02::1]/hook',
+      'https://[64:ff9b::a00:1]/hook',
+      'https://[64:ff9b:1::a00:1]/hook',
     ]) {
       expect(webhookUrlProblem(url), url).toMatch(/private or link-local/);
     }
@@ -50,7 +56,7 @@ describe('webhook endpoint URLs', () => {
     }
   });
 
-  it('refuses other schemes, credentials, fragments, relative and overlong URLs', () => {
+  it('refuses other schemes, credentials, fragments, port 0, white space around, relative and overlong URLs', () => {
     for (const url of [
       'ftp://example.com/',
       'file:///etc/passwd',
@@ -62,6 +68,9 @@ describe('webhook endpoint URLs', () => {
       'example.com/hook',
       'not a url',
       `https://example.com/${'a'.repeat(2048)}`,
+      'https://example.com:0/hook',
+      ' https://example.com/hook',
+      'https://example.com/hook\n',
     ]) {
       expect(webhookUrlProblem(url), url).not.toBeNull();
     }
