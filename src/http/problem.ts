@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
 import { API_HEADERS } from './browser.js';
 import { frameworkProblemResponses } from './schemas.js';
@@ -228,6 +229,15 @@ function pointerTo(visit: Visit): string {
   return keys.length === 0 ? '/' : `/${keys.reverse().join('/')}`;
 }
 
+/** A request the database could not serve because it cannot be reached: the client may retry it. */
+const DATABASE_UNAVAILABLE = new AppError(
+  'SERVICE_UNAVAILABLE',
+  'The database is not reachable; retry shortly.',
+  {
+    retryAfterSeconds: 1,
+  },
+);
+
 const refusal = (error: FieldError) =>
   new AppError('VALIDATION_FAILED', `${error.in} ${error.path} ${error.message}`, { errors: [error] });
 
@@ -251,9 +261,13 @@ export function registerProblemHandlers(app: FastifyInstance) {
     done();
   });
 
-  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((raised: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    const unavailable = isDatabaseUnavailable(raised);
+    const error = unavailable ? DATABASE_UNAVAILABLE : raised;
     const body = toProblem(error, request.id);
-    if (body.code === 'INTERNAL_ERROR') {
+    if (unavailable) {
+      request.log.error({ err: raised }, 'the database is not reachable');
+    } else if (body.code === 'INTERNAL_ERROR') {
       request.log.error({ err: error }, 'request failed');
     } else if (body.status >= 500) {
       // The bank or the set-up failed, not this service: no stack trace.

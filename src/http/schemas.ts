@@ -94,7 +94,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   429: 'Too many requests for this API key; see Retry-After',
   500: 'Unexpected error',
   502: 'The provider failed',
-  503: 'The provider is unavailable or rate limited',
+  503: 'The provider or the database is unavailable, or the provider rate limited; see Retry-After',
   504: 'The provider timed out',
 };
 
@@ -109,14 +109,14 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 }
 
 /**
- * The statuses any route may answer before its own code runs: 400 (a path the router cannot
- * decode, a NUL or lone surrogate anywhere, a schema's refusal), 414 with path parameters (over
- * 2,048 characters), and 413 and 415 for methods that may carry a body. Added to every documented
- * route's responses, so the OpenAPI document lists what the framework answers as well.
+ * The statuses any route may answer besides its own: 400 (a path the router cannot decode, a NUL
+ * or lone surrogate anywhere, a schema's refusal), 503 (the database cannot be reached), 414 with
+ * path parameters (over 2,048 characters), and 413 and 415 for methods that may carry a body.
+ * Added to every documented route's responses, so the OpenAPI document lists them as well.
  */
 export function frameworkProblemResponses(method: string | string[], url: string): Record<number, unknown> {
   const mayHaveBody = [method].flat().some((name) => !['GET', 'HEAD', 'OPTIONS'].includes(name));
-  return problemResponses(400, ...(url.includes(':') ? [414] : []), ...(mayHaveBody ? [413, 415] : []));
+  return problemResponses(400, 503, ...(url.includes(':') ? [414] : []), ...(mayHaveBody ? [413, 415] : []));
 }
 
 /** Statuses every authenticated banking route may answer. */

@@ -58,7 +58,7 @@ const IdempotencyKeyHeader = Type.String({
   pattern: '^[\\x21-\\x7E]+$',
   description:
     'Makes a retried POST safe: the same key and request within 24 h replay the first response. ' +
-    'Printable ASCII, at most 255 characters, e.g. a UUID.',
+    'Printable ASCII other than space, at most 255 characters, e.g. a UUID.',
 });
 
 interface HeldKey extends KeyRef {

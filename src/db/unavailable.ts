@@ -1,0 +1,45 @@
+/**
+ * Whether `error`, or an error it wraps (drizzle wraps the driver's in `cause`), says the database
+ * cannot be reached or will not take work right now, rather than that the statement failed: the
+ * request can be retried as it was sent, so it is a 503, not a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let at = error;
+  for (let depth = 0; at !== null && typeof at === 'object' && depth < 5; depth++) {
+    const { code, message, cause } = at as { code?: unknown; message?: unknown; cause?: unknown };
+    if (
+      typeof code === 'string' &&
+      (NETWORK_ERRORS.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))
+    ) {
+      return true;
+    }
+    if (typeof message === 'string' && DRIVER_MESSAGES.some((text) => message.includes(text))) return true;
+    at = cause;
+  }
+  return false;
+}
+
+/** The socket could not reach the server, or lost it. */
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * SQLSTATEs of a server shutting down, starting up or out of connection slots (class 08, the
+ * connection exceptions, is matched by its prefix).
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/** What node-postgres and its pool throw, without a code, when a connection is lost or not given. */
+const DRIVER_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+];
