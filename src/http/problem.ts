@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
 import { API_HEADERS } from './browser.js';
 import { frameworkProblemResponses } from './schemas.js';
-import { findBracketedParameter } from './validation.js';
+import { findUnreadableParameter } from './validation.js';
 
 /**
  * The one place errors become responses: every error, ours or the framework's, leaves as
@@ -256,8 +256,8 @@ export function registerProblemHandlers(app: FastifyInstance) {
       const problem = findUnstorableValue(value);
       if (problem) return done(refusal({ ...problem, in: location as Location }));
     }
-    const bracketed = findBracketedParameter(request.query, request.routeOptions.schema?.querystring);
-    if (bracketed) return done(refusal({ ...bracketed, in: 'query' }));
+    const unreadable = findUnreadableParameter(request.query, request.routeOptions.schema?.querystring);
+    if (unreadable) return done(refusal({ ...unreadable, in: 'query' }));
     done();
   });
 

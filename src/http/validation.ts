@@ -32,15 +32,19 @@ export function createValidatorCompiler(sharedSchemas: object[]): FastifySchemaC
 }
 
 /**
- * A query key that writes one of the route's own parameters as a list or an object, in the style
- * of `qs` (`accountId[]=...`, `type[0]=...`). It is not that parameter, so like any unknown key it
- * would be ignored, and a client that meant to filter would be served every row instead: refused.
- * Keys of no parameter of the route (`utm[source]`) are ignored like other unknown ones.
+ * What the query's schema, once values are coerced from text, would misread:
+ * - a key that writes one of the route's own parameters as a list or an object, in the style of
+ *   `qs` (`accountId[]=...`, `type[0]=...`). It is not that parameter, so like any unknown key it
+ *   would be ignored, and a client that meant to filter would be served every row instead. Keys
+ *   of no parameter of the route (`utm[source]`) are ignored like other unknown ones;
+ * - an integer parameter not written in decimal digits (`limit=1e3`, `limit=0x10`, `limit= 5`),
+ *   which coercion would read as a number all the same.
  */
-export function findBracketedParameter(query: unknown, querySchema: unknown): Omit<FieldError, 'in'> | null {
-  const parameters = (querySchema as { properties?: object } | undefined)?.properties;
+export function findUnreadableParameter(query: unknown, querySchema: unknown): Omit<FieldError, 'in'> | null {
+  const parameters = (querySchema as { properties?: Record<string, { type?: unknown }> } | undefined)
+    ?.properties;
   if (!parameters || typeof query !== 'object' || query === null) return null;
-  for (const key of Object.keys(query)) {
+  for (const [key, value] of Object.entries(query)) {
     const bracket = key.indexOf('[');
     const name = key.slice(0, bracket);
     if (bracket > 0 && Object.hasOwn(parameters, name)) {
@@ -48,6 +52,10 @@ export function findBracketedParameter(query: unknown, querySchema: unknown): Om
         path: `/${pointerSegment(key)}`,
         message: `is not supported: give \`${name}\` once, as \`${name}=<value>\``,
       };
+    }
+    const integer = Object.hasOwn(parameters, key) && parameters[key]?.type === 'integer';
+    if (integer && typeof value === 'string' && !/^-?\d+$/.test(value)) {
+      return { path: `/${pointerSegment(key)}`, message: 'must be an integer written in decimal digits' };
     }
   }
   return null;

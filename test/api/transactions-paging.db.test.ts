@@ -77,6 +77,9 @@ describe('transactions: limit, cursor and the Link header', () => {
       ['-1', -1],
       ['2.5', 2.5],
       ['1000000', 1_000_000],
+      ['1e3 (a number, but not written in digits)', '1e3'],
+      ['0x10', '0x10'],
+      ['" 5"', ' 5'],
     ])('400 for limit=%s, naming /limit', async (_label, limit) => {
       expectValidationProblem(await list({ limit }), ['/limit']);
     });

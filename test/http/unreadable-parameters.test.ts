@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { findUnreadableParameter } from '../../src/http/validation.js';
+
+const schema = {
+  type: 'object',
+  properties: { teamId: {}, accountId: {}, type: {}, limit: { type: 'integer' } },
+};
+
+describe('query parameters the schema would misread once coerced', () => {
+  it('is named by its JSON pointer, whatever the brackets hold', () => {
+    expect(findUnreadableParameter({ teamId: 't', 'accountId[]': 'a' }, schema)).toEqual({
+      path: '/accountId[]',
+      message: 'is not supported: give `accountId` once, as `accountId=<value>`',
+    });
+    expect(findUnreadableParameter({ 'type[0]': 'CREDIT' }, schema)?.path).toBe('/type[0]');
+    expect(findUnreadableParameter({ 'type[a/b]': 'x' }, schema)?.path).toBe('/type[a~1b]');
+  });
+
+  it('leaves plain parameters, keys of no parameter and routes without a query schema alone', () => {
+    expect(
+      findUnreadableParameter({ teamId: 't', accountId: 'a', teamIdx: 'x', type: 'DEBIT' }, schema),
+    ).toBeNull();
+    expect(findUnreadableParameter({ 'utm[source]': 'x', '[]': 'y', '[type]': 'z' }, schema)).toBeNull();
+    expect(findUnreadableParameter({ 'accountId[]': 'a' }, undefined)).toBeNull();
+    expect(findUnreadableParameter(undefined, schema)).toBeNull();
+  });
+
+  it('names an integer parameter not written in decimal digits', () => {
+    for (const limit of ['1e3', '0x10', ' 5', '5 ', '1.0', '+5', '']) {
+      expect(findUnreadableParameter({ limit }, schema), JSON.stringify(limit)).toEqual({
+        path: '/limit',
+        message: 'must be an integer written in decimal digits',
+      });
+    }
+    for (const limit of ['5', '500', '0', '-1', '5000000000']) {
+      expect(findUnreadableParameter({ limit }, schema), limit).toBeNull();
+    }
+  });
+});
