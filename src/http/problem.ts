@@ -262,7 +262,9 @@ export function registerProblemHandlers(app: FastifyInstance) {
   });
 
   app.setErrorHandler((raised: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
-    const unavailable = isDatabaseUnavailable(raised);
+    // Errors of the request itself carry a status (a client that hangs up mid-body is an
+    // ECONNRESET too); the database's never do.
+    const unavailable = (raised as FastifyError).statusCode === undefined && isDatabaseUnavailable(raised);
     const error = unavailable ? DATABASE_UNAVAILABLE : raised;
     const body = toProblem(error, request.id);
     if (unavailable) {
