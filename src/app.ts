@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { adminRoutes } from './admin/routes.js';
 import { createAdminService } from './admin/service.js';
 import { createAuditService } from './audit/service.js';
@@ -32,7 +33,7 @@ import { registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
 import { registerRateLimit } from './http/rate-limit.js';
-import { Problem } from './http/schemas.js';
+import { documentResponseHeaders, Problem } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { registerIdempotency } from './idempotency/plugin.js';
 import { createProviders } from './providers/index.js';
@@ -55,6 +56,14 @@ export interface AppDeps {
 }
 
 export const BODY_LIMIT = 1024 * 1024;
+const RETRY_AFTER_HEADER = {
+  'retry-after': Type.Integer({ description: 'Seconds to wait before trying again, when known.' }),
+};
+const REQUEST_ID_HEADER = {
+  'x-request-id': Type.String({
+    description: "The caller's own x-request-id when it is a plain token, else a new one.",
+  }),
+};
 /** Where the HTML API docs (Swagger UI) are served. */
 const DOCS_PREFIX = '/docs';
 
@@ -171,6 +180,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     secrets: config.encryptionKeys ? secrets : null,
     log: app.log,
+  });
+  // After every hook that adds responses to a route, so the document shows it on all of them.
+  app.addHook('onRoute', (route) => {
+    documentResponseHeaders(route, REQUEST_ID_HEADER, () => true);
+    documentResponseHeaders(route, RETRY_AFTER_HEADER, (status) => status === '429' || status === '503');
   });
 
   const keyCache = createKeyCache(db, { ttlMs: config.apiKeyCacheTtlMs });

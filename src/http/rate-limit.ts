@@ -1,8 +1,17 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { Type } from 'typebox';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { documentResponseHeaders } from './schemas.js';
+
+/** What every answer to a request with a valid key carries (a 401 is not counted). */
+const RATE_LIMIT_HEADERS = {
+  'ratelimit-limit': Type.Integer({ description: 'Requests the API key may make in a window.' }),
+  'ratelimit-remaining': Type.Integer({ description: 'Requests it has left in the current window.' }),
+  'ratelimit-reset': Type.Integer({ description: 'Seconds until the window starts again.' }),
+};
 
 /**
  * Requests per API key per window, counted in memory, or in Redis when REDIS_URL is set so that
@@ -18,6 +27,9 @@ export async function registerRateLimit(
   settings: Config['rateLimit'],
   log: FastifyBaseLogger,
 ) {
+  app.addHook('onRoute', (route) =>
+    documentResponseHeaders(route, RATE_LIMIT_HEADERS, (status) => status !== '401'),
+  );
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, log) : undefined;
   if (redis) app.addHook('onClose', async () => void redis.disconnect());
   await app.register(rateLimit, {

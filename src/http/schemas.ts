@@ -119,6 +119,22 @@ export function frameworkProblemResponses(method: string | string[], url: string
   return problemResponses(400, 503, ...(url.includes(':') ? [414] : []), ...(mayHaveBody ? [413, 415] : []));
 }
 
+/**
+ * Documents `headers` on the responses of `route` whose status `applies` to, for headers that a
+ * hook rather than the route's handler sets (the OpenAPI document shows them with the response).
+ */
+export function documentResponseHeaders(
+  route: { schema?: { response?: unknown; hide?: boolean } },
+  headers: Record<string, TSchema>,
+  applies: (status: string) => boolean,
+): void {
+  const responses = route.schema?.response as Record<string, { headers?: object }> | undefined;
+  if (!responses || route.schema?.hide) return;
+  for (const [status, response] of Object.entries(responses)) {
+    if (applies(status)) responses[status] = { ...response, headers: { ...response.headers, ...headers } };
+  }
+}
+
 /** Statuses every authenticated banking route may answer. */
 export const BANKING_ERRORS = [400, 401, 403, 429] as const;
 

@@ -10,7 +10,7 @@ import type {
 import { Type } from 'typebox';
 import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
-import { problemResponses } from '../http/schemas.js';
+import { documentResponseHeaders, problemResponses } from '../http/schemas.js';
 import type { Clock } from '../providers/provider.js';
 import type { SecretBox } from '../secrets.js';
 import { requestFingerprint } from './fingerprint.js';
@@ -60,6 +60,12 @@ const IdempotencyKeyHeader = Type.String({
     'Makes a retried POST safe: the same key and request within 24 h replay the first response. ' +
     'Printable ASCII other than space, at most 255 characters, e.g. a UUID.',
 });
+
+const REPLAYED_HEADER = {
+  'idempotent-replayed': Type.Literal('true', {
+    description: 'Present when this is the replay of the first response to the same Idempotency-Key.',
+  }),
+};
 
 interface HeldKey extends KeyRef {
   heartbeat: NodeJS.Timeout;
@@ -133,6 +139,7 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
       'idempotency-key': Type.Optional(IdempotencyKeyHeader),
     });
     route.schema.response = { ...problemResponses(409, 422), ...(route.schema.response as object) };
+    documentResponseHeaders(route, REPLAYED_HEADER, (status) => status.startsWith('2'));
     route.preHandler = [route.preHandler ?? []].flat().concat(claimOrReplay);
     route.onSend = [route.onSend ?? []].flat().concat(settleKey);
   });

@@ -7,13 +7,25 @@ interface OpenApiDocument {
 }
 interface ResponseObject {
   content?: Record<string, { schema: object }>;
+  headers?: Record<string, object>;
 }
+
+/** The headers the API itself sets (not HTTP's own, nor the browser policy's): each must be documented. */
+const API_HEADERS = [
+  'link',
+  'x-request-id',
+  'retry-after',
+  'idempotent-replayed',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+];
 
 /**
  * Checks a response against the app's own OpenAPI document: the status must be documented for
- * that route, and the body must match the documented schema of its content type. Every call the
- * tests make through `TestApp.as()` goes through this, so the document cannot drift from what
- * the endpoints really return.
+ * that route, so must each of the API's own headers it carries, and the body must match the
+ * documented schema of its content type. Every call the tests make through `TestApp.as()` goes
+ * through this, so the document cannot drift from what the endpoints really return.
  */
 export async function createOpenApiChecker(app: FastifyInstance) {
   const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApiDocument;
@@ -38,6 +50,13 @@ export async function createOpenApiChecker(app: FastifyInstance) {
       throw new Error(
         `${method} ${route.template} answered ${status}, which the OpenAPI document does not list`,
       );
+    }
+    for (const header of API_HEADERS) {
+      if (response.headers[header] !== undefined && !documented.headers?.[header]) {
+        throw new Error(
+          `${method} ${route.template} ${status} sent the header ${header}, which the OpenAPI document does not list`,
+        );
+      }
     }
     if (!documented.content || response.statusCode === 204) return;
     const contentType = String(response.headers['content-type'] ?? '').split(';')[0] ?? '';
