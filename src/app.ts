@@ -59,6 +59,12 @@ export const BODY_LIMIT = 1024 * 1024;
 const RETRY_AFTER_HEADER = {
   'retry-after': Type.Integer({ description: 'Seconds to wait before trying again, when known.' }),
 };
+/**
+ * The statuses whose problems may carry Retry-After: an Idempotency-Key still in use (409), the
+ * rate limit (429), a bank that failed or limited us and said when to come back (502, 503), and
+ * the database out of reach (503).
+ */
+const RETRY_AFTER_STATUSES = new Set(['409', '429', '502', '503']);
 const REQUEST_ID_HEADER = {
   'x-request-id': Type.String({
     description: "The caller's own x-request-id when it is a plain token, else a new one.",
@@ -96,11 +102,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     // A client must send its whole request within this (a slow-loris defence); 408 otherwise.
+    // Given twice: Fastify sets it on the server once the server is made (and without it would
+    // set 0, no limit), and Node then held a stalled body open indefinitely (only stalled headers
+    // got their 408); given to Node as the server is made, it holds for the whole request.
     requestTimeout: config.requestTimeoutMs,
     http: {
-      // Fastify sets the limit on the server once it is made, and Node then held a stalled body
-      // open indefinitely (only stalled headers got their 408): given when the server is made, it
-      // holds for the whole request.
       requestTimeout: config.requestTimeoutMs,
       // Node looks for requests past their time every 30 s by default, 30 s late at worst.
       connectionsCheckingInterval: 1_000,
@@ -184,7 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // After every hook that adds responses to a route, so the document shows it on all of them.
   app.addHook('onRoute', (route) => {
     documentResponseHeaders(route, REQUEST_ID_HEADER, () => true);
-    documentResponseHeaders(route, RETRY_AFTER_HEADER, (status) => status === '429' || status === '503');
+    documentResponseHeaders(route, RETRY_AFTER_HEADER, (status) => RETRY_AFTER_STATUSES.has(status));
   });
 
   const keyCache = createKeyCache(db, { ttlMs: config.apiKeyCacheTtlMs });
