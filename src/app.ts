@@ -31,6 +31,7 @@ import type { DatabaseHandle } from './db/client.js';
 import { acceptJsonInUtf8Only, registerBufferedBodies } from './http/body.js';
 import { registerBrowserPolicy } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
+import { shareRepeatedHeaders } from './http/openapi.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { documentResponseHeaders, Problem } from './http/schemas.js';
@@ -144,6 +145,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (document) =>
+      shareRepeatedHeaders('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -4,10 +4,15 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 
 interface OpenApiDocument {
   paths: Record<string, Record<string, { responses: Record<string, ResponseObject> }>>;
+  components?: { headers?: Record<string, HeaderObject> };
 }
 interface ResponseObject {
   content?: Record<string, { schema: object }>;
-  headers?: Record<string, object>;
+  headers?: Record<string, HeaderObject>;
+}
+interface HeaderObject {
+  $ref?: string;
+  schema?: { type?: string };
 }
 
 /** The headers the API itself sets (not HTTP's own, nor the browser policy's): each must be documented. */
@@ -23,8 +28,8 @@ const API_HEADERS = [
 
 /**
  * Checks a response against the app's own OpenAPI document: the status must be documented for
- * that route, so must each of the API's own headers it carries, and the body must match the
- * documented schema of its content type. Every call the tests make through `TestApp.as()` goes
+ * that route, so must each of the API's own headers it carries (and its value the header's
+ * documented schema), and the body must match the documented schema of its content type. Every call the tests make through `TestApp.as()` goes
  * through this, so the document cannot drift from what the endpoints really return.
  */
 export async function createOpenApiChecker(app: FastifyInstance) {
@@ -36,6 +41,9 @@ export async function createOpenApiChecker(app: FastifyInstance) {
     template,
     pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
   }));
+  // Headers described once are referenced from the responses (`#/components/headers/<name>`).
+  const headerObject = (header: HeaderObject | undefined) =>
+    header?.$ref ? document.components?.headers?.[header.$ref.split('/').at(-1) ?? ''] : header;
   const pointer = (...parts: string[]) =>
     parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 
@@ -52,9 +60,17 @@ export async function createOpenApiChecker(app: FastifyInstance) {
       );
     }
     for (const header of API_HEADERS) {
-      if (response.headers[header] !== undefined && !documented.headers?.[header]) {
+      const value = response.headers[header];
+      if (value === undefined) continue;
+      const described = headerObject(documented.headers?.[header]);
+      if (!described) {
         throw new Error(
           `${method} ${route.template} ${status} sent the header ${header}, which the OpenAPI document does not list`,
+        );
+      }
+      if (described.schema && !ajv.validate(described.schema, headerValue(String(value), described.schema))) {
+        throw new Error(
+          `${method} ${route.template} ${status} sent ${header}: ${String(value)}, not as documented: ${ajv.errorsText()}`,
         );
       }
     }
@@ -73,4 +89,9 @@ export async function createOpenApiChecker(app: FastifyInstance) {
       );
     }
   };
+}
+
+/** A header's text as its schema's type: integers are sent as digits. */
+function headerValue(text: string, schema: { type?: string }): unknown {
+  return schema.type === 'integer' && /^-?\d+$/.test(text) ? Number(text) : text;
 }
