@@ -65,16 +65,15 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
   let connectionId: string;
   let accountId: string;
   let before: { connections: ConnectionBody[]; accounts: AccountBody[]; transactions: TransactionBody[] };
-  const responses: LightMyRequestResponse[] = [];
-  /** The requests behind `responses`, in the same order. */
-  const requests: RawRequest[] = [];
+  /** Every request of this file with its answer. */
+  const exchanges: { request: RawRequest; response: LightMyRequestResponse }[] = [];
+  const responses = () => exchanges.map((exchange) => exchange.response);
   /** Connections of `empty` that a hostile-looking but acceptable consentId created. */
   const connectedByEmpty: string[] = [];
 
   const hit = async (request: RawRequest) => {
     const response = await send(t, request);
-    responses.push(response);
-    requests.push(request);
+    exchanges.push({ request, response });
     return response;
   };
   const post = (url: string, body: unknown, headers: Record<string, string> = {}, who: Team = team) =>
@@ -539,12 +538,12 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
     });
 
     it('no response of this file carried a stack trace or other internals', async () => {
-      expect(responses.length).toBeGreaterThan(100);
-      for (const response of responses) expectNoStackTrace(response.body);
+      expect(exchanges.length).toBeGreaterThan(100);
+      for (const response of responses()) expectNoStackTrace(response.body);
     });
 
     it('every error response of this file was a 4xx problem+json: none was a 5xx or plain JSON', async () => {
-      const bad = responses
+      const bad = responses()
         .filter((r) => r.statusCode >= 500 || (r.statusCode >= 400 && !isProblem(r)))
         .map((r) => `${r.statusCode} ${String(r.headers['content-type'])} ${short(r.body).slice(0, 120)}`);
       expect(bad).toEqual([]);
@@ -588,16 +587,16 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
     it('every answer of this file to a route the OpenAPI document lists is a status and body it documents', async () => {
       const check = await createOpenApiChecker(t.app);
       const undocumented: string[] = [];
-      responses.forEach((response, i) => {
-        const { method, url } = requests[i] as RawRequest;
+      for (const { request, response } of exchanges) {
+        const { method, url } = request;
         // No route (`/nope`, or a method the path does not serve) is not in the document by design.
-        if (response.statusCode === 404 && String(response.json().detail).startsWith('No route ')) return;
+        if (response.statusCode === 404 && String(response.json().detail).startsWith('No route ')) continue;
         try {
           check(method, url, response);
         } catch (error) {
           undocumented.push(String(error));
         }
-      });
+      }
       expect([...new Set(undocumented)]).toEqual([]);
     });
   });
