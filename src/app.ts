@@ -146,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (document) =>
-      shareRepeatedHeaders('openapiObject' in document ? document.openapiObject : document.swaggerObject),
+      'openapiObject' in document ? shareRepeatedHeaders(document.openapiObject) : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

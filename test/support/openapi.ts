@@ -29,8 +29,9 @@ const API_HEADERS = [
 /**
  * Checks a response against the app's own OpenAPI document: the status must be documented for
  * that route, so must each of the API's own headers it carries (and its value the header's
- * documented schema), and the body must match the documented schema of its content type. Every call the tests make through `TestApp.as()` goes
- * through this, so the document cannot drift from what the endpoints really return.
+ * documented schema), and the body must match the documented schema of its content type. Every
+ * call the tests make through `TestApp.as()` goes through this, so the document cannot drift from
+ * what the endpoints really return.
  */
 export async function createOpenApiChecker(app: FastifyInstance) {
   const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApiDocument;
