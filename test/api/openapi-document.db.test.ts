@@ -1,0 +1,35 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/fixtures.js';
+
+describe('the OpenAPI document', () => {
+  const t = useTestApp();
+
+  it('is a valid OpenAPI 3.1 document whose every reference resolves', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const validator = new Validator();
+    const result = await validator.validate(response.json());
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    expect(() => validator.resolveRefs()).not.toThrow();
+  });
+
+  it('describes each header that hooks set once, and references it from the responses', async () => {
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(document.components.headers).sort()).toEqual([
+      'idempotent-replayed',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+      'retry-after',
+      'x-request-id',
+    ]);
+    const page = document.paths['/api/banking/transactions'].get.responses['200'].headers;
+    expect(page['x-request-id']).toEqual({ $ref: '#/components/headers/x-request-id' });
+    expect(page['ratelimit-remaining']).toEqual({ $ref: '#/components/headers/ratelimit-remaining' });
+    // Described on this response only: it stays inline.
+    expect(page.link.description).toMatch(/rel="next"/);
+  });
+});
