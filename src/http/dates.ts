@@ -41,6 +41,9 @@ export function parseInstant(value: string, field: Omit<FieldError, 'message'>):
 
 /** A date-time, UTC when it names no offset; `+0100` is read as `+01:00`. */
 function dateTime(value: string): Date {
-  const withOffset = value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  return new Date(/([Zz]|[+-]\d{2}:\d{2})$/.test(withOffset) ? withOffset : `${withOffset}Z`);
+  return utcUnlessZoned(value.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
 }
+
+/** A date-time as `Date` reads it, in UTC when it ends in no offset (`Z`, `+01:00` or `+0100`). */
+export const utcUnlessZoned = (text: string) =>
+  new Date(/(?:[Zz]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`);

@@ -2,7 +2,7 @@
  * Pure functions from GoCardless Bank Account Data shapes to ours, and back where we send them.
  * Nothing here talks to the network or reads a clock: `now` is passed in.
  */
-import { isDateOnly, isStorable, utcMidnight } from '../../http/dates.js';
+import { isDateOnly, isStorable, utcMidnight, utcUnlessZoned } from '../../http/dates.js';
 import { toMinorUnits } from '../../money.js';
 import { retryAfterSeconds } from '../http.js';
 import {
@@ -582,12 +582,10 @@ export function parseInstant(value: string | null | undefined): Date | null {
   const at = isDateOnly(text)
     ? utcMidnight(text)
     : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)
-      ? zoned(text)
+      ? utcUnlessZoned(text)
       : null;
   return at && isStorable(at) ? at : null;
 }
-
-const zoned = (text: string) => new Date(/(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`);
 
 /** `YYYY-MM-DD` of the UTC day of `date`. */
 export function utcDay(date: Date): string {
