@@ -64,5 +64,12 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 
+/**
+ * A validation problem's `detail`: each bad field as the part of the request, its pointer and what
+ * is wrong (`query /from must be a date`), whether a schema or the service found it.
+ */
+export const describeFieldErrors = (errors: FieldError[]) =>
+  errors.map((e) => `${e.in} ${e.path} ${e.message}`).join('; ');
+
 export const invalidInput = (errors: FieldError[]) =>
-  new AppError('VALIDATION_FAILED', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+  new AppError('VALIDATION_FAILED', describeFieldErrors(errors), { errors });

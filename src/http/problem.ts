@@ -2,7 +2,15 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { AppError, ERROR_STATUS, type ErrorCode, type FieldError, pointerSegment } from '../errors.js';
+import {
+  AppError,
+  describeFieldErrors,
+  ERROR_STATUS,
+  type ErrorCode,
+  type FieldError,
+  invalidInput,
+  pointerSegment,
+} from '../errors.js';
 import { API_HEADERS } from './browser.js';
 import { frameworkProblemResponses } from './schemas.js';
 import { findUnreadableParameter } from './validation.js';
@@ -55,10 +63,10 @@ interface AjvError {
 }
 
 /** One entry per bad field, with a JSON pointer to it. */
-function fieldErrors(validation: AjvError[], context: string | undefined): ProblemBody['errors'] {
+function fieldErrors(validation: AjvError[], context: string | undefined): FieldError[] {
   const location = LOCATIONS[context ?? 'body'] ?? 'body';
   const seen = new Set<string>();
-  const errors: NonNullable<ProblemBody['errors']> = [];
+  const errors: FieldError[] = [];
   for (const error of validation) {
     const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
     const path = `${error.instancePath}${missing}` || '/';
@@ -109,8 +117,10 @@ export function toProblem(error: FastifyError | AppError | Error, requestId: str
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const errors = fieldErrors(fastifyError.validation as AjvError[], fastifyError.validationContext);
-    const detail = (errors ?? []).map((e) => `${e.in} ${e.path} ${e.message}`).join('; ');
-    return problem('VALIDATION_FAILED', detail || 'The request is invalid', { errors, requestId });
+    return problem('VALIDATION_FAILED', describeFieldErrors(errors) || 'The request is invalid', {
+      errors,
+      requestId,
+    });
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
@@ -238,9 +248,6 @@ const DATABASE_UNAVAILABLE = new AppError(
   },
 );
 
-const refusal = (error: FieldError) =>
-  new AppError('VALIDATION_FAILED', `${error.in} ${error.path} ${error.message}`, { errors: [error] });
-
 export function registerProblemHandlers(app: FastifyInstance) {
   app.addHook('onRoute', (route) => {
     if (!route.schema || route.schema.hide) return;
@@ -254,10 +261,10 @@ export function registerProblemHandlers(app: FastifyInstance) {
     const parts = { query: request.query, path: request.params, body: request.body } as const;
     for (const [location, value] of Object.entries(parts)) {
       const problem = findUnstorableValue(value);
-      if (problem) return done(refusal({ ...problem, in: location as Location }));
+      if (problem) return done(invalidInput([{ ...problem, in: location as Location }]));
     }
     const unreadable = findUnreadableParameter(request.query, request.routeOptions.schema?.querystring);
-    if (unreadable) return done(refusal({ ...unreadable, in: 'query' }));
+    if (unreadable) return done(invalidInput([{ ...unreadable, in: 'query' }]));
     done();
   });
 

@@ -176,7 +176,8 @@ export function expectProblem(response: LightMyRequestResponse, status: number, 
  * Asserts a 400 problem whose `errors[]` (each a string `path` and `message`) names every one of
  * `paths`, in any order. `paths` are JSON pointers such as `/scopes` or `/metadata/sandbox/days`;
  * a reported pointer that also names the request part, `/query/limit`, matches `/limit`, and one
- * below it, `/scopes/0`, matches `/scopes`.
+ * below it, `/scopes/0`, matches `/scopes`. Its `detail` lists the same errors, each as
+ * `<in> <path> <message>`, whether a schema or the service found them.
  */
 export function expectValidationProblem(response: LightMyRequestResponse, paths: string[]): ProblemBody {
   const body = expectProblem(response, 400);
@@ -186,6 +187,9 @@ export function expectValidationProblem(response: LightMyRequestResponse, paths:
     expect(typeof error.message).toBe('string');
     expect(['body', 'query', 'path', 'headers'], `errors[].in: ${short(response.body)}`).toContain(error.in);
   }
+  expect(body.detail, 'detail names each field as errors[] does').toBe(
+    (body.errors ?? []).map((error) => `${error.in} ${error.path} ${error.message}`).join('; '),
+  );
   const reported = (body.errors ?? []).map((error) => error.path);
   for (const path of paths) {
     expect(
