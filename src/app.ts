@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { Type } from 'typebox';
 import { adminRoutes } from './admin/routes.js';
 import { createAdminService } from './admin/service.js';
@@ -29,7 +34,7 @@ import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import { acceptJsonInUtf8Only, registerBufferedBodies } from './http/body.js';
-import { registerBrowserPolicy } from './http/browser.js';
+import { browserHeaders, registerCors } from './http/browser.js';
 import { healthRoutes } from './http/health.js';
 import { shareRepeatedHeaders } from './http/openapi.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
@@ -89,6 +94,13 @@ const SHARED_SCHEMAS = [
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const headersFor = browserHeaders(DOCS_PREFIX);
+  // What every answer carries, set before anything else so that errors of any hook carry it
+  // too. Given to Fastify's reply, the headers go out with its own in one `writeHead`.
+  const stampAnswer = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    reply.headers(headersFor(request.url));
+  };
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
@@ -100,7 +112,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
-    frameworkErrors: frameworkErrorHandler,
+    // The router's own errors come before any hook, so they are stamped here.
+    frameworkErrors: (error, request, reply) => {
+      stampAnswer(request, reply);
+      return frameworkErrorHandler(error, request, reply);
+    },
     clientErrorHandler,
     // A client must send its whole request within this (a slow-loris defence); 408 otherwise.
     // Given twice: Fastify sets it on the server once the server is made (and without it would
@@ -119,13 +135,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON bodies in UTF-8 are accepted; anything else is a 415 rather than a string to validate.
   acceptJsonInUtf8Only(app);
   registerProblemHandlers(app);
-  // Set first, so that every answer carries it, errors of later hooks included.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
+    stampAnswer(request, reply);
     done();
   });
-
-  await registerBrowserPolicy(app, config.corsOrigins, DOCS_PREFIX);
+  await registerCors(app, config.corsOrigins);
   registerBufferedBodies(app);
   await app.register(swagger, {
     openapi: {

@@ -4,25 +4,26 @@ import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /**
- * What browsers are told. Every answer is JSON from a banking API, so it carries the headers
- * OWASP's REST Security Cheat Sheet lists for APIs: not stored by any cache (`no-store`: these are
- * people's accounts), never framed, never sniffed as another type, HTTPS only, no referrer, and a
- * content security policy that lets a document load nothing. The HTML API docs under
- * `docsPrefix`, and the scripts and styles they load, get helmet's full set for documents instead,
- * with a policy that lets Swagger UI run, and may be cached (they hold no one's data).
- * CORS is off (no CORS header at all) unless the operator lists origins in CORS_ORIGINS, so no
- * web page of another origin can read the API with a user's key.
+ * What browsers are told, as the headers of the answer to `url`. Every answer is JSON from a
+ * banking API, so it carries the headers OWASP's REST Security Cheat Sheet lists for APIs: not
+ * stored by any cache (`no-store`: these are people's accounts), never framed, never sniffed as
+ * another type, HTTPS only, no referrer, and a content security policy that lets a document load
+ * nothing. The HTML API docs under `docsPrefix`, and the scripts and styles they load, get
+ * helmet's full set for documents instead, with a policy that lets Swagger UI run, and may be
+ * cached (they hold no one's data). The headers depend on nothing in the request but its path.
  */
-export async function registerBrowserPolicy(app: FastifyInstance, corsOrigins: string[], docsPrefix: string) {
+export function browserHeaders(docsPrefix: string): (url: string) => Readonly<Record<string, string>> {
   const documentHeaders = helmetHeaders(DOCUMENT);
   const isDocs = (url: string) =>
     url === docsPrefix || url.startsWith(`${docsPrefix}/`) || url.startsWith(`${docsPrefix}?`);
-  // The headers depend on nothing in the request but its path: given to Fastify's reply, they go
-  // out with its own in one `writeHead` (see `helmetHeaders`).
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(isDocs(request.url) ? documentHeaders : API_HEADERS);
-    done();
-  });
+  return (url) => (isDocs(url) ? documentHeaders : API_HEADERS);
+}
+
+/**
+ * CORS is off (no CORS header at all) unless the operator lists origins in CORS_ORIGINS, so no
+ * web page of another origin can read the API with a user's key.
+ */
+export async function registerCors(app: FastifyInstance, corsOrigins: string[]) {
   if (corsOrigins.length === 0) return;
   await app.register(cors, {
     origin: corsOrigins,
@@ -58,11 +59,8 @@ const API: HelmetOptions = {
   xXssProtection: false,
 };
 
-/**
- * What every answer that is not a document carries, the router's own errors (sent before any
- * hook runs) included.
- */
-export const API_HEADERS: Readonly<Record<string, string>> = {
+/** What every answer that is not a document carries. */
+const API_HEADERS: Readonly<Record<string, string>> = {
   ...helmetHeaders(API),
   'cache-control': 'no-store',
 };

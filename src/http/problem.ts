@@ -11,7 +11,6 @@ import {
   invalidInput,
   pointerSegment,
 } from '../errors.js';
-import { API_HEADERS } from './browser.js';
 import { frameworkProblemResponses } from './schemas.js';
 import { findUnreadableParameter } from './validation.js';
 
@@ -139,9 +138,6 @@ export function sendProblem(reply: FastifyReply, body: ProblemBody, retryAfterSe
 
 /** For the router's own errors (bad percent-encoding, a path parameter too long), which come before any route. */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  // No hook has run, so the request id and the API's headers are set here.
-  reply.headers(API_HEADERS);
-  reply.header('x-request-id', request.id);
   return sendProblem(reply, toProblem(error, request.id));
 }
 
