@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUFFERED_BODY_MIN_LENGTH, registerBufferedBodies } from '../../src/http/body.js';
+import { BUFFERED_BODY_MIN_LENGTH, registerBufferedBodies } from '../../src/http/buffered-bodies.js';
 
 describe('long answers sent as Buffers', () => {
   const app = Fastify();
