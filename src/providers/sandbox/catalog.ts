@@ -85,6 +85,58 @@ const card = { card: true } as const;
 const restaurant = { card: true, tip: true } as const;
 const cash = { step: 1000 } as const;
 
+/** A bank's everyday merchants, by what they sell. */
+interface Merchants {
+  groceries: readonly Template[];
+  eatingOut: readonly Template[];
+  transport: readonly Template[];
+  shopping: readonly Template[];
+  entertainment: readonly Template[];
+  health: readonly Template[];
+  travel: readonly Template[];
+  misc: readonly Template[];
+  refunds: readonly Template[];
+}
+
+/** Current accounts and credit cards spend alike at both banks, at each bank's merchants. */
+function everydaySpending(
+  merchants: Merchants,
+  words: { cashWithdrawal: string; transferIn: string; sharedBill: string; transferOut: string },
+): Pick<Catalog['random'], 'CHECKING' | 'CREDIT'> {
+  return {
+    CHECKING: [
+      { weight: 28, templates: merchants.groceries },
+      { weight: 16, templates: merchants.eatingOut },
+      { weight: 14, templates: merchants.transport },
+      { weight: 11, templates: merchants.shopping },
+      { weight: 5, templates: merchants.entertainment },
+      { weight: 4, templates: merchants.health },
+      { weight: 3, templates: [debit(words.cashWithdrawal, 'cash', 1000, 20000, cash)] },
+      { weight: 2, templates: merchants.travel },
+      { weight: 6, templates: merchants.misc },
+      {
+        weight: 3,
+        templates: [
+          credit(words.transferIn, 'transfers', 1000, 10000),
+          credit(words.sharedBill, null, 1000, 5000),
+        ],
+      },
+      { weight: 2, templates: [debit(words.transferOut, 'transfers', 1000, 10000)] },
+      { weight: 2, templates: merchants.refunds },
+    ],
+    CREDIT: [
+      { weight: 30, templates: merchants.shopping },
+      { weight: 15, templates: merchants.eatingOut },
+      { weight: 10, templates: merchants.travel },
+      { weight: 12, templates: merchants.groceries },
+      { weight: 10, templates: merchants.entertainment },
+      { weight: 8, templates: merchants.transport },
+      { weight: 5, templates: merchants.misc },
+      { weight: 5, templates: merchants.refunds },
+    ],
+  };
+}
+
 /** Transfers and interest are the same shape at both banks. */
 function savingsAndInvestment(words: {
   toCurrent: string;
@@ -110,7 +162,7 @@ function savingsAndInvestment(words: {
   };
 }
 
-const GB_SHARED = {
+const GB_SHARED: Merchants = {
   groceries: [
     debit('TESCO STORES 2231', 'groceries', 800, 6500, card),
     debit('TESCO EXPRESS 4418', 'groceries', 250, 1800, card),
@@ -177,36 +229,12 @@ const GB_SHARED = {
 
 const GB: Catalog = {
   random: {
-    CHECKING: [
-      { weight: 28, templates: GB_SHARED.groceries },
-      { weight: 16, templates: GB_SHARED.eatingOut },
-      { weight: 14, templates: GB_SHARED.transport },
-      { weight: 11, templates: GB_SHARED.shopping },
-      { weight: 5, templates: GB_SHARED.entertainment },
-      { weight: 4, templates: GB_SHARED.health },
-      { weight: 3, templates: [debit('CASH WITHDRAWAL LINK ATM', 'cash', 1000, 20000, cash)] },
-      { weight: 2, templates: GB_SHARED.travel },
-      { weight: 6, templates: GB_SHARED.misc },
-      {
-        weight: 3,
-        templates: [
-          credit('FASTER PAYMENT FROM J SMITH', 'transfers', 1000, 10000),
-          credit('A BROWN - DINNER', null, 1000, 5000),
-        ],
-      },
-      { weight: 2, templates: [debit('TO J SMITH - FASTER PAYMENT', 'transfers', 1000, 10000)] },
-      { weight: 2, templates: GB_SHARED.refunds },
-    ],
-    CREDIT: [
-      { weight: 30, templates: GB_SHARED.shopping },
-      { weight: 15, templates: GB_SHARED.eatingOut },
-      { weight: 10, templates: GB_SHARED.travel },
-      { weight: 12, templates: GB_SHARED.groceries },
-      { weight: 10, templates: GB_SHARED.entertainment },
-      { weight: 8, templates: GB_SHARED.transport },
-      { weight: 5, templates: GB_SHARED.misc },
-      { weight: 5, templates: GB_SHARED.refunds },
-    ],
+    ...everydaySpending(GB_SHARED, {
+      cashWithdrawal: 'CASH WITHDRAWAL LINK ATM',
+      transferIn: 'FASTER PAYMENT FROM J SMITH',
+      sharedBill: 'A BROWN - DINNER',
+      transferOut: 'TO J SMITH - FASTER PAYMENT',
+    }),
     ...savingsAndInvestment({
       toCurrent: 'TRANSFER TO CURRENT ACCOUNT',
       fromCurrent: 'TRANSFER FROM CURRENT ACCOUNT',
@@ -254,7 +282,7 @@ const GB: Catalog = {
   },
 };
 
-const EU_SHARED = {
+const EU_SHARED: Merchants = {
   groceries: [
     debit('REWE MARKT GMBH', 'groceries', 800, 6500, card),
     debit('EDEKA CENTER', 'groceries', 900, 7000, card),
@@ -312,36 +340,12 @@ const EU_SHARED = {
 
 const EU: Catalog = {
   random: {
-    CHECKING: [
-      { weight: 28, templates: EU_SHARED.groceries },
-      { weight: 16, templates: EU_SHARED.eatingOut },
-      { weight: 14, templates: EU_SHARED.transport },
-      { weight: 11, templates: EU_SHARED.shopping },
-      { weight: 5, templates: EU_SHARED.entertainment },
-      { weight: 4, templates: EU_SHARED.health },
-      { weight: 3, templates: [debit('BARGELDAUSZAHLUNG GA', 'cash', 1000, 20000, cash)] },
-      { weight: 2, templates: EU_SHARED.travel },
-      { weight: 6, templates: EU_SHARED.misc },
-      {
-        weight: 3,
-        templates: [
-          credit('UEBERWEISUNG VON J SCHMIDT', 'transfers', 1000, 10000),
-          credit('A MUELLER ABENDESSEN', null, 1000, 5000),
-        ],
-      },
-      { weight: 2, templates: [debit('UEBERWEISUNG AN J SCHMIDT', 'transfers', 1000, 10000)] },
-      { weight: 2, templates: EU_SHARED.refunds },
-    ],
-    CREDIT: [
-      { weight: 30, templates: EU_SHARED.shopping },
-      { weight: 15, templates: EU_SHARED.eatingOut },
-      { weight: 10, templates: EU_SHARED.travel },
-      { weight: 12, templates: EU_SHARED.groceries },
-      { weight: 10, templates: EU_SHARED.entertainment },
-      { weight: 8, templates: EU_SHARED.transport },
-      { weight: 5, templates: EU_SHARED.misc },
-      { weight: 5, templates: EU_SHARED.refunds },
-    ],
+    ...everydaySpending(EU_SHARED, {
+      cashWithdrawal: 'BARGELDAUSZAHLUNG GA',
+      transferIn: 'UEBERWEISUNG VON J SCHMIDT',
+      sharedBill: 'A MUELLER ABENDESSEN',
+      transferOut: 'UEBERWEISUNG AN J SCHMIDT',
+    }),
     ...savingsAndInvestment({
       toCurrent: 'UEBERTRAG AUF GIROKONTO',
       fromCurrent: 'UEBERTRAG VON GIROKONTO',
