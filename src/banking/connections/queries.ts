@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { connections, consentReferences, consents } from '../../db/schema.js';
+import { newId } from '../../ids.js';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 export type ConsentRow = typeof consents.$inferSelect;
@@ -75,7 +76,15 @@ export async function insertConnection(db: Queryable, row: typeof connections.$i
   await db.insert(connections).values(row);
 }
 
-export async function insertConsent(db: Queryable, row: typeof consents.$inferInsert): Promise<ConsentRow> {
+/** A consent the bank has just granted: AUTHORIZED from `createdAt`, with its scopes and expiry. */
+export async function insertGrantedConsent(
+  db: Queryable,
+  consent: Pick<
+    typeof consents.$inferInsert,
+    'teamId' | 'connectionId' | 'scopes' | 'expiresAt' | 'createdAt'
+  >,
+): Promise<ConsentRow> {
+  const row = { ...consent, id: newId('cons'), status: 'AUTHORIZED' as const };
   const [inserted] = await db.insert(consents).values(row).returning();
   if (!inserted) throw new Error('consent insert returned no row');
   return inserted;

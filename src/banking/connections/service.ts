@@ -17,7 +17,7 @@ import {
   currentConsent,
   findConnection,
   insertConnection,
-  insertConsent,
+  insertGrantedConsent,
   isConsentReferenced,
   listConnectionRows,
   revokeAuthorizedConsents,
@@ -148,11 +148,9 @@ export function createConnectionsService({
         };
         await insertConnection(tx, connection);
         if (!(await claimConsentRef(tx, { ...ref, connectionId }))) throw consentAlreadyConnected();
-        const consent = await insertConsent(tx, {
+        const consent = await insertGrantedConsent(tx, {
           teamId,
-          id: newId('cons'),
           connectionId,
-          status: 'AUTHORIZED',
           scopes: granted.scopes,
           expiresAt: granted.expiresAt,
           createdAt: now,
@@ -275,11 +273,9 @@ export function createConnectionsService({
           // A new consent may expire soon too: its `consent.expiring` is raised afresh.
           expiryNotifiedAt: null,
         });
-        const consent = await insertConsent(tx, {
+        const consent = await insertGrantedConsent(tx, {
           teamId,
-          id: newId('cons'),
           connectionId: locked.id,
-          status: 'AUTHORIZED',
           scopes: granted.scopes,
           expiresAt: granted.expiresAt,
           createdAt: now,
