@@ -16,6 +16,7 @@
  * The hand-written paths are answered by `node:http` before Fastify sees the request (Fastify's
  * `serverFactory`), so they pay nothing for it.
  */
+import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import fastJson from 'fast-json-stringify';
@@ -34,8 +35,10 @@ import { runStatements } from './http-load.js';
 
 export interface ReferenceServerInput {
   databaseUrl: string;
-  /** The pool's size. */
+  /** The pool's size, shared out between the processes. */
   connections: number;
+  /** Processes serving on the one port (node:cluster), as the service runs with WEB_CONCURRENCY. */
+  processes: number;
   list: 'transactions' | 'accounts';
   /** The service's statement for the list; for transactions it selects one row more than `page`. */
   statement: Statement;
@@ -51,25 +54,84 @@ const LISTS: Record<ReferenceServerInput['list'], { item: TSchema; view(row: nev
 };
 
 const input = childInput<ReferenceServerInput>();
-const list = LISTS[input.list];
-const capturedBody = await readFile(input.bodyFile);
-const pool = new pg.Pool({ connectionString: input.databaseUrl, max: input.connections });
-const serializeList = fastJson({ type: 'array', items: list.item } as Parameters<typeof fastJson>[0]);
+if (cluster.isPrimary && input.processes > 1) runWorkers(input.processes);
+else await serve(input);
 
-async function views() {
-  const { text, values } = input.statement;
-  const { rows } = await pool.query<never>({ name: 'reference_list', text, values });
-  return rows.slice(0, input.page ?? rows.length).map(list.view);
+/**
+ * `processes` workers of node:cluster sharing one port, as the service runs with WEB_CONCURRENCY:
+ * each worker is this module again and serves every path. The bench is told the port once all
+ * of them listen; SIGTERM stops them all.
+ */
+function runWorkers(processes: number) {
+  const workers = Array.from({ length: processes }, () => cluster.fork());
+  let listening = 0;
+  cluster.on('listening', (_worker, address) => {
+    if (++listening === processes)
+      reportPort({ address: address.address ?? '', family: '', port: address.port });
+  });
+  cluster.on('exit', (_worker, code) => {
+    if (!stopping) {
+      process.stderr.write(`reference server: a worker exited with code ${code}\n`);
+      process.exit(1);
+    }
+  });
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    stopping = true;
+    let left = workers.length;
+    for (const worker of workers) {
+      worker.once('exit', () => --left === 0 && process.exit(0));
+      worker.process.kill('SIGTERM');
+    }
+  });
 }
 
-const bodies: Record<string, () => Promise<string | Buffer>> = {
-  '/floor': async () => {
-    await runStatements(pool, [input.statement]);
-    return capturedBody;
-  },
-  '/fast-json-stringify': async () => serializeList(await views()),
-  '/json-stringify': async () => JSON.stringify(await views()),
-};
+async function serve({
+  databaseUrl,
+  connections,
+  processes,
+  statement,
+  page,
+  bodyFile,
+}: ReferenceServerInput) {
+  const list = LISTS[input.list];
+  const capturedBody = await readFile(bodyFile);
+  // The connections are shared out between the processes, as the service shares out its pool.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: Math.ceil(connections / processes) });
+  const serializeList = fastJson({ type: 'array', items: list.item } as Parameters<typeof fastJson>[0]);
+
+  async function views() {
+    const { rows } = await pool.query<never>({
+      name: 'reference_list',
+      text: statement.text,
+      values: statement.values,
+    });
+    return rows.slice(0, page ?? rows.length).map(list.view);
+  }
+
+  const bodies: Record<string, () => Promise<string | Buffer>> = {
+    '/floor': async () => {
+      await runStatements(pool, [statement]);
+      return capturedBody;
+    },
+    '/fast-json-stringify': async () => serializeList(await views()),
+    '/json-stringify': async () => JSON.stringify(await views()),
+  };
+
+  const app = Fastify({
+    logger: false,
+    serverFactory: (fastifyHandler) =>
+      createServer((request, response) => {
+        const answer = bodies[request.url ?? ''];
+        if (answer) answerHandWritten(answer, response);
+        else fastifyHandler(request, response);
+      }),
+  });
+  app.get('/fastify', { schema: { response: { 200: { type: 'array', items: list.item } } } }, () => views());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (cluster.isPrimary) reportPort(app.server.address());
+  process.on('SIGTERM', () => void app.close().then(() => pool.end().then(() => process.exit(0))));
+}
 
 function answerHandWritten(answer: () => Promise<string | Buffer>, response: ServerResponse) {
   answer().then(
@@ -86,17 +148,3 @@ function answerHandWritten(answer: () => Promise<string | Buffer>, response: Ser
     },
   );
 }
-
-const app = Fastify({
-  logger: false,
-  serverFactory: (fastifyHandler) =>
-    createServer((request, response) => {
-      const answer = bodies[request.url ?? ''];
-      if (answer) answerHandWritten(answer, response);
-      else fastifyHandler(request, response);
-    }),
-});
-app.get('/fastify', { schema: { response: { 200: { type: 'array', items: list.item } } } }, () => views());
-await app.listen({ port: 0, host: '127.0.0.1' });
-reportPort(app.server.address());
-process.on('SIGTERM', () => void app.close().then(() => pool.end().then(() => process.exit(0))));

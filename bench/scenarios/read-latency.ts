@@ -125,6 +125,7 @@ export const readLatency: Scenario = {
         {
           databaseUrl: database.url,
           connections: 1,
+          processes: 1,
           list: 'transactions',
           statement: statements[0] as Statement,
           page: PAGE,

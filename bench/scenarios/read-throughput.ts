@@ -207,29 +207,29 @@ export const readThroughput: Scenario = {
         const sample = await get(`${origin}${endpoint.path}`, headers);
         if (sample.status !== 200) throw new Error(`${endpoint.name}: ${sample.status} ${sample.body}`);
 
-        // The reference servers run beside the one-process service, against the driver in one.
-        const reference = await startReferenceServer(
-          {
-            databaseUrl: database.url,
-            connections: CONCURRENCY,
-            statement: statements[0] as Statement,
-            ...endpoint.reference,
-          },
-          sample.body,
-        );
+        // The reference servers run with as many processes as the service beside them, against the
+        // driver in as many.
         const measured: { workers: number; driver: Throughput[]; contenders: Measured[] }[] = [];
-        try {
-          for (const { workers, server } of services) {
+        for (const { workers, server } of services) {
+          const reference = await startReferenceServer(
+            {
+              databaseUrl: database.url,
+              connections: CONCURRENCY,
+              processes: workers,
+              statement: statements[0] as Statement,
+              ...endpoint.reference,
+            },
+            sample.body,
+          );
+          try {
             const contenders: Contender[] = [
               { label: 'service', url: `${server.origin}${endpoint.path}`, headers, server },
-              ...(workers === 1
-                ? REFERENCE_SERVERS.map(({ path, label }) => ({
-                    label,
-                    url: `${reference.origin}${path}`,
-                    headers: {},
-                    server: reference,
-                  }))
-                : []),
+              ...REFERENCE_SERVERS.map(({ path, label }) => ({
+                label,
+                url: `${reference.origin}${path}`,
+                headers: {},
+                server: reference,
+              })),
             ];
             log(
               `read-throughput: ${endpoint.name}, ${processesOf(workers)}: ${rounds} rounds of ${seconds} s ` +
@@ -246,9 +246,9 @@ export const readThroughput: Scenario = {
                 monitor,
               })),
             });
+          } finally {
+            await reference.stop();
           }
-        } finally {
-          await reference.stop();
         }
 
         // The HTTP limit, and what Fastify costs before any work: each a child process answering
@@ -345,7 +345,8 @@ export const readThroughput: Scenario = {
         'request (its lookup cached for API_KEY_CACHE_TTL) and runs its reads as prepared statements, as the ' +
         `baseline does. With ${cores} cores the target row is the service at WEB_CONCURRENCY=${cores} against the ` +
         `driver in as many processes (a Node process parses rows on one core), each side with ${CONCURRENCY} ` +
-        'connections in all; the rows below it are one process against one. Autocannon, the server measured and ' +
+        'connections in all, and the other servers beside it run in as many processes; the rows after them are one ' +
+        'process against one. Autocannon, the server measured and ' +
         'PostgreSQL share the cores; the driver processes and PostgreSQL share them during their runs.',
     );
     return { rows, notes };
