@@ -49,8 +49,11 @@ export function reportToParent<T>(message: ChildMessage<T>): Promise<void> {
   });
 }
 
-/** A server child's side: tells the parent (`forkServer` in `http-load.ts`) the port it listens on. */
-export function reportPort(address: AddressInfo | string | null): void {
+/**
+ * A server child's side: tells the parent (`forkServer` in `http-load.ts`) the port it listens on,
+ * given the address its server (or, for a cluster, a worker's) listens at.
+ */
+export function reportPort(address: Pick<AddressInfo, 'port'> | string | null): void {
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
 }
 

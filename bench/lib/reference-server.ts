@@ -65,9 +65,9 @@ else await serve(input);
 function runWorkers(processes: number) {
   const workers = Array.from({ length: processes }, () => cluster.fork());
   let listening = 0;
+  let stopping = false;
   cluster.on('listening', (_worker, address) => {
-    if (++listening === processes)
-      reportPort({ address: address.address ?? '', family: '', port: address.port });
+    if (++listening === processes) reportPort(address);
   });
   cluster.on('exit', (_worker, code) => {
     if (!stopping) {
@@ -75,7 +75,6 @@ function runWorkers(processes: number) {
       process.exit(1);
     }
   });
-  let stopping = false;
   process.on('SIGTERM', () => {
     stopping = true;
     let left = workers.length;
@@ -90,11 +89,12 @@ async function serve({
   databaseUrl,
   connections,
   processes,
+  list: listName,
   statement,
   page,
   bodyFile,
 }: ReferenceServerInput) {
-  const list = LISTS[input.list];
+  const list = LISTS[listName];
   const capturedBody = await readFile(bodyFile);
   // The connections are shared out between the processes, as the service shares out its pool.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: Math.ceil(connections / processes) });
