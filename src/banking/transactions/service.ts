@@ -4,7 +4,7 @@ import { toMajorUnits } from '../../money.js';
 import { accountExists, connectionExists } from '../accounts/queries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { type Bound, parseBound } from './date-range.js';
-import { listTransactionRows, type TransactionListRow } from './queries.js';
+import { listTransactionRows, type TransactionFilter, type TransactionListRow } from './queries.js';
 import { DEFAULT_LIMIT, type ListTransactionsInput, type TransactionView } from './schemas.js';
 
 export interface TransactionPage {
@@ -34,7 +34,17 @@ export function createTransactionsService(db: Database) {
       if (errors.length > 0) throw invalidInput(errors);
 
       const limit = input.limit ?? DEFAULT_LIMIT;
-      const rows = await listTransactionRows(db, { ...input, teamId, from, to, after }, limit + 1);
+      const filter: TransactionFilter = {
+        teamId,
+        accountId: input.accountId,
+        connectionId: input.connectionId,
+        from,
+        to,
+        type: input.type,
+        category: input.category,
+        after,
+      };
+      const rows = await listTransactionRows(db, filter, limit + 1);
       // A row served proves its account and connection are the team's (the query joins both),
       // so the ids of the filters are looked up only when nothing matched: one query per page.
       if (rows.length === 0) {
