@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, exists, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.js';
 import { isoTimestamp } from '../../db/format.js';
 import { driverRows, literalLimit, prepared } from '../../db/prepared.js';
@@ -20,7 +21,8 @@ export interface TransactionFilter {
 /**
  * One page of transactions, newest first, with their account and connection, in one query.
  * Served by the (team_id, [account_id | connection_id | category | account_id, category,]
- * transaction_date desc, id desc) indexes; the cursor is a row comparison on the same key, so no
+ * transaction_date desc, id desc, ...) indexes, whose last keys hold the filters none of them
+ * leads with (see src/db/schema.ts); the cursor is a row comparison on the same key, so no
  * OFFSET is ever used and rows added since a page was served never move the next one.
  */
 export async function listTransactionRows(db: Database, filter: TransactionFilter, limit: number) {
@@ -91,12 +93,32 @@ interface ListShape {
   after: boolean;
 }
 
+/** The account of an `accountId` filter, apart from the account each row is joined to. */
+const filteredAccount = alias(accounts, 'filtered_account');
+
 function buildTransactionList(db: Database, shape: ListShape, limit: number) {
   const param = (name: string) => sql.placeholder(name);
   const conditions: (SQL | undefined)[] = [
     eq(transactions.teamId, param('teamId')),
     shape.account ? eq(transactions.accountId, param('accountId')) : undefined,
-    shape.connection ? eq(transactions.connectionId, param('connectionId')) : undefined,
+    shape.connection && !shape.account ? eq(transactions.connectionId, param('connectionId')) : undefined,
+    // An account belongs to one connection, so with both filters whether they agree is asked of
+    // the account once (a one-time filter in the plan), not of each of its rows: an account of
+    // another connection answers at once instead of after walking the account's history.
+    shape.connection && shape.account
+      ? exists(
+          db
+            .select({ one: sql`1` })
+            .from(filteredAccount)
+            .where(
+              and(
+                eq(filteredAccount.teamId, param('teamId')),
+                eq(filteredAccount.id, param('accountId')),
+                eq(filteredAccount.connectionId, param('connectionId')),
+              ),
+            ),
+        )
+      : undefined,
     shape.from ? gte(transactions.transactionDate, sql`${param('from')}::timestamptz`) : undefined,
     shape.to === 'before' ? lt(transactions.transactionDate, sql`${param('to')}::timestamptz`) : undefined,
     shape.to === 'upto' ? lte(transactions.transactionDate, sql`${param('to')}::timestamptz`) : undefined,
