@@ -335,7 +335,7 @@ export const readLatency: Scenario = {
         `read-latency: ${samples} sequential requests per figure (after ${WARM_UP} unmeasured) over one kept-alive ` +
           'connection, alternating with as many runs of the statement the service sends (captured from its query log) ' +
           'through one pg client; HTTP time includes verifying the API key, serialisation and transfer of the body. ' +
-          `The first page is ${PAGE} rows (fewer where fewer match: accountId+from+to, accountId+category=charity; none for the two marked "none", and an empty page with an accountId filter adds the id lookups that tell a 404 from an empty list, which the baseline runs too). ` +
+          `The first page is ${PAGE} rows (fewer where fewer match: accountId+from+to, accountId+category=charity; none for the two marked "none", and an empty page with an accountId or connectionId filter adds the id lookups that tell a 404 from an empty list, which the baseline runs too). ` +
           `Data: ${team.accountIds.length} accounts over ${team.connectionIds.length} connections, one transaction every ` +
           `${(STEP_MS / 60_000).toFixed(1)} minutes going back from now.`,
         `read-latency: "in turn with other servers": the service, the statement through pg and ${REFERENCE_SERVERS.length} other servers ` +
