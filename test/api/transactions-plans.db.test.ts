@@ -108,8 +108,8 @@ describe('transactions list plans: every filter combination checked on an index'
           sql.raw(`explain (format json) execute plan_probe(${values.map(literal).join(', ')})`),
         );
         const cell = Object.values(rowsOf<Record<string, unknown>>(result)[0] ?? {})[0];
-        const [document] = (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan: PlanNode }[];
-        return (document as { Plan: PlanNode }).Plan;
+        const [document] = (typeof cell === 'string' ? JSON.parse(cell) : cell) as [{ Plan: PlanNode }];
+        return document.Plan;
       } finally {
         await tx.execute(sql.raw('deallocate plan_probe'));
       }
