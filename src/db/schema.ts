@@ -172,58 +172,66 @@ export const transactions = pgTable(
     check('transactions_amount_minor_check', sql`${t.amountMinor} >= 0`),
     uniqueIndex('transactions_team_account_ref_key').on(t.teamId, t.accountId, t.providerTransactionId),
     /*
-     * The list's indexes, one per equality filter after `team_id`, each in the list's order
-     * (transaction_date desc, id desc) so that a page is an index scan stopped after `limit`
-     * rows, with the keyset cursor and a from/to range as index conditions. NULLS FIRST is what
-     * `ORDER BY ... DESC` means: drizzle's bare `.desc()` writes NULLS LAST, which no such ORDER
-     * BY matches, and PostgreSQL then read the whole team and sorted it (1 s at 1,000,000 rows;
-     * see docs/BENCHMARKS.md).
-     *
-     * The filters no index leads with (`type`; `connection_id` beside a category) follow the
-     * order as keys, so PostgreSQL checks them on the index entry, not on the row: a combination
-     * that matches few rows or none ("refunds in groceries": a category's DEBIT rows with
-     * `type=CREDIT`) walks index entries instead of fetching every row of the category (18 to
-     * 24 ms against 110 ms at 1,000,000 rows; docs/DECISIONS.md, Storage and tenancy).
+     * The list's indexes, one per combination of the filters that can match nothing on their own
+     * (account or connection, category), each with `type` after them and then the list's order
+     * (transaction_date desc, id desc): every equality filter of a page is a prefix of one index,
+     * so a page is an index scan stopped after `limit` rows, with the keyset cursor and a from/to
+     * range as index conditions, and a combination that matches nothing ("refunds in groceries",
+     * `category=groceries&type=CREDIT`) is a descent to an empty range, however long the history.
+     * A page of either type reads the two types' ranges merged in order (see
+     * src/banking/transactions/queries.ts). NULLS FIRST is what `ORDER BY ... DESC` means:
+     * drizzle's bare `.desc()` writes NULLS LAST, which no such ORDER BY matches, and PostgreSQL
+     * then read the whole team and sorted it (1 s at 1,000,000 rows; see docs/BENCHMARKS.md).
+     * An account's connection is asked of the account, so an account filter needs no connection key.
      */
-    index('transactions_team_date_idx').on(
+    index('transactions_team_type_date_idx').on(
       t.teamId,
+      t.type,
       t.transactionDate.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
-      t.type,
     ),
-    index('transactions_team_account_date_idx').on(
+    index('transactions_team_account_type_date_idx').on(
       t.teamId,
       t.accountId,
+      t.type,
       t.transactionDate.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
-      t.type,
     ),
-    index('transactions_team_connection_date_idx').on(
+    index('transactions_team_connection_type_date_idx').on(
       t.teamId,
       t.connectionId,
+      t.type,
       t.transactionDate.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
-      t.type,
     ),
     // A rare category (0.5% of rows) would otherwise be found by walking the date index through
     // 200 rows for every one served; this reads the category's rows alone, in the list's order.
-    index('transactions_team_category_date_idx').on(
+    index('transactions_team_category_type_date_idx').on(
       t.teamId,
       t.category,
+      t.type,
       t.transactionDate.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
-      t.connectionId,
-      t.type,
     ),
     // Category within one account ("eating out on the current account"): with the category
     // index alone, a rare category on one of 10 accounts read 10 rows for each one served.
-    index('transactions_team_account_category_date_idx').on(
+    index('transactions_team_account_category_type_date_idx').on(
       t.teamId,
       t.accountId,
       t.category,
+      t.type,
       t.transactionDate.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
+    ),
+    // The same within one connection: a category that one connection never has (eating out on a
+    // savings bank) would otherwise walk the category's entries of every other connection.
+    index('transactions_team_connection_category_type_date_idx').on(
+      t.teamId,
+      t.connectionId,
+      t.category,
       t.type,
+      t.transactionDate.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
     ),
     index('transactions_team_account_pending_idx')
       .on(t.teamId, t.accountId)

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { isoTimestamp } from '../../db/format.js';
-import { driverRows, literalLimit, prepared } from '../../db/prepared.js';
-import { accounts, connections, transactions } from '../../db/schema.js';
+import { driverRows, prepared } from '../../db/prepared.js';
+import { accounts, connections } from '../../db/schema.js';
 
 const accountColumns = {
   id: accounts.id,
@@ -77,32 +77,6 @@ export async function findAccountRow(db: Database, teamId: string, accountId: st
   );
   const [row] = await driverRows<AccountRow>(query, { teamId, accountId });
   return row ?? null;
-}
-
-export async function recentTransactionRows(db: Database, teamId: string, accountId: string, limit: number) {
-  const query = prepared(db, `recent_transactions_limit${limit}`, () =>
-    db
-      .select({
-        id: transactions.id,
-        amountMinor: transactions.amountMinor,
-        currency: transactions.currency,
-        description: transactions.description,
-        transactionDate: isoTimestamp(transactions.transactionDate),
-        type: transactions.type,
-        category: transactions.category,
-        status: transactions.status,
-      })
-      .from(transactions)
-      .where(
-        and(
-          eq(transactions.teamId, sql.placeholder('teamId')),
-          eq(transactions.accountId, sql.placeholder('accountId')),
-        ),
-      )
-      .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-      .limit(literalLimit(limit)),
-  );
-  return query.execute({ teamId, accountId });
 }
 
 export async function connectionExists(db: Queryable, teamId: string, connectionId: string) {

@@ -1,13 +1,8 @@
 import type { Database } from '../../db/client.js';
 import { notFound } from '../../errors.js';
 import { toMajorUnits } from '../../money.js';
-import {
-  type AccountRow,
-  connectionExists,
-  findAccountRow,
-  listAccountRows,
-  recentTransactionRows,
-} from './queries.js';
+import { listTransactionRows } from '../transactions/queries.js';
+import { type AccountRow, connectionExists, findAccountRow, listAccountRows } from './queries.js';
 import type { AccountDetailsView, AccountView } from './schemas.js';
 
 const RECENT_TRANSACTIONS = 10;
@@ -51,16 +46,17 @@ export function createAccountsService(db: Database) {
     async details(teamId: string, accountId: string): Promise<AccountDetailsView> {
       const row = await findAccountRow(db, teamId, accountId);
       if (!row) throw notFound('Account');
-      const recent = await recentTransactionRows(db, teamId, accountId, RECENT_TRANSACTIONS);
+      // The account's first page of the transactions list, through the list's own query and indexes.
+      const recent = await listTransactionRows(db, { teamId, accountId }, RECENT_TRANSACTIONS);
       return {
         ...toAccountView(row),
         transactionCount: row.transaction_count,
         recentTransactions: recent.map((transaction) => ({
           id: transaction.id,
-          amount: toMajorUnits(transaction.amountMinor, transaction.currency),
+          amount: toMajorUnits(Number(transaction.amount_minor), transaction.currency),
           currency: transaction.currency,
           description: transaction.description,
-          transactionDate: transaction.transactionDate,
+          transactionDate: transaction.transaction_date,
           type: transaction.type,
           category: transaction.category,
           status: transaction.status,

@@ -1,4 +1,5 @@
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { unionAll } from 'drizzle-orm/pg-core';
 import { type Queryable, rowsOf } from '../../db/client.js';
 import { accounts, transactions } from '../../db/schema.js';
 
@@ -170,17 +171,22 @@ export async function deleteTransactionsByRef(
 
 /** The date of the account's newest booked transaction, or null before any. */
 export async function lastBookedDate(db: Queryable, teamId: string, accountId: string): Promise<Date | null> {
-  const [row] = await db
-    .select({ date: transactions.transactionDate })
-    .from(transactions)
-    .where(
-      and(
-        eq(transactions.teamId, teamId),
-        eq(transactions.accountId, accountId),
-        eq(transactions.status, 'BOOKED'),
-      ),
-    )
-    .orderBy(sql`${transactions.transactionDate} desc`)
-    .limit(1);
-  return row?.date ?? null;
+  // The account's rows are in date order within each type (the list's indexes lead with the
+  // type after the account), so the newest of each type is read and the later one taken.
+  const newestOfType = (type: TransactionValues['type']) =>
+    db
+      .select({ date: transactions.transactionDate })
+      .from(transactions)
+      .where(
+        and(
+          eq(transactions.teamId, teamId),
+          eq(transactions.accountId, accountId),
+          eq(transactions.type, type),
+          eq(transactions.status, 'BOOKED'),
+        ),
+      )
+      .orderBy(desc(transactions.transactionDate))
+      .limit(1);
+  const rows = await unionAll(newestOfType('CREDIT'), newestOfType('DEBIT'));
+  return rows.reduce<Date | null>((newest, row) => (newest && newest > row.date ? newest : row.date), null);
 }
