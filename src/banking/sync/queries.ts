@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import { type Queryable, rowsOf } from '../../db/client.js';
 import { accounts, transactions } from '../../db/schema.js';
@@ -62,6 +62,11 @@ export async function rekeyTransaction(
           and provider_transaction_id = ${key.toRef})`);
 }
 
+/** The rows of one account of a team that also meet `conditions`. */
+function ofAccount(teamId: string, accountId: string, ...conditions: (SQL | undefined)[]) {
+  return and(eq(transactions.teamId, teamId), eq(transactions.accountId, accountId), ...conditions);
+}
+
 /** What a re-consent needs to recognise an account's stored history under new ids. */
 export async function storedTransactionsOf(db: Queryable, teamId: string, accountId: string) {
   return db
@@ -74,7 +79,7 @@ export async function storedTransactionsOf(db: Queryable, teamId: string, accoun
       transactionDate: transactions.transactionDate,
     })
     .from(transactions)
-    .where(and(eq(transactions.teamId, teamId), eq(transactions.accountId, accountId)))
+    .where(ofAccount(teamId, accountId))
     .orderBy(transactions.transactionDate, transactions.id);
 }
 
@@ -139,9 +144,9 @@ export async function pendingRefsOf(db: Queryable, teamId: string, accountId: st
     .select({ ref: transactions.providerTransactionId })
     .from(transactions)
     .where(
-      and(
-        eq(transactions.teamId, teamId),
-        eq(transactions.accountId, accountId),
+      ofAccount(
+        teamId,
+        accountId,
         eq(transactions.status, 'PENDING'),
         since ? gte(transactions.transactionDate, since) : undefined,
       ),
@@ -158,13 +163,7 @@ export async function deleteTransactionsByRef(
   if (refs.length === 0) return 0;
   const deleted = await db
     .delete(transactions)
-    .where(
-      and(
-        eq(transactions.teamId, teamId),
-        eq(transactions.accountId, accountId),
-        inArray(transactions.providerTransactionId, refs),
-      ),
-    )
+    .where(ofAccount(teamId, accountId, inArray(transactions.providerTransactionId, refs)))
     .returning({ id: transactions.id });
   return deleted.length;
 }
@@ -177,14 +176,7 @@ export async function lastBookedDate(db: Queryable, teamId: string, accountId: s
     db
       .select({ date: transactions.transactionDate })
       .from(transactions)
-      .where(
-        and(
-          eq(transactions.teamId, teamId),
-          eq(transactions.accountId, accountId),
-          eq(transactions.type, type),
-          eq(transactions.status, 'BOOKED'),
-        ),
-      )
+      .where(ofAccount(teamId, accountId, eq(transactions.type, type), eq(transactions.status, 'BOOKED')))
       .orderBy(desc(transactions.transactionDate))
       .limit(1);
   const rows = await unionAll(newestOfType('CREDIT'), newestOfType('DEBIT'));
