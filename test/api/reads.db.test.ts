@@ -97,7 +97,7 @@ describe('reads: one query per list, pages that new rows do not move', () => {
       expect((response.json() as TransactionBody[]).length).toBeGreaterThan(0);
       expect(statements).toHaveLength(1);
       expect(statements[0]).toMatch(
-        /^select .* from "transactions" inner join "accounts" .* inner join "connections"/,
+        /^select .* from "transactions" left join "accounts" .* left join "connections"/,
       );
       expect(statements[0]).not.toMatch(/\boffset\b/i);
     });
@@ -133,8 +133,8 @@ describe('reads: one query per list, pages that new rows do not move', () => {
       await get('/api/banking/transactions', { limit: 7 });
       expect(statements).toHaveLength(1);
       expect(statements[0]).toMatch(/ limit 8$/);
-      // The team, once for each type's range; no limit among the values.
-      expect(values[0]).toEqual([team.teamId, team.teamId]);
+      // The team alone (in each type's range and its joins): no limit among the values.
+      expect(new Set(values[0])).toEqual(new Set([team.teamId]));
     });
 
     it.runIf(process.env.DATABASE_URL)(

@@ -159,32 +159,38 @@ function typeRange(db: Database, shape: ListShape, type: SQL | Placeholder, limi
       ? sql`(${transactions.transactionDate}, ${transactions.id}) < (${param('afterDate')}::timestamptz, ${param('afterId')})`
       : undefined,
   ];
-  return db
-    .select({
-      id: transactions.id,
-      accountId: transactions.accountId,
-      connectionId: transactions.connectionId,
-      amountMinor: transactions.amountMinor,
-      currency: transactions.currency,
-      description: transactions.description,
-      transactionDate: transactions.transactionDate,
-      type: transactions.type,
-      category: transactions.category,
-      status: transactions.status,
-      accountName: accounts.name,
-      accountNumber: accounts.accountNumber,
-      provider: connections.provider,
-    })
-    .from(transactions)
-    .innerJoin(
-      accounts,
-      and(eq(accounts.teamId, transactions.teamId), eq(accounts.id, transactions.accountId)),
-    )
-    .innerJoin(
-      connections,
-      and(eq(connections.teamId, transactions.teamId), eq(connections.id, transactions.connectionId)),
-    )
-    .where(and(...conditions))
-    .orderBy(desc(transactions.transactionDate), desc(transactions.id))
-    .limit(literalLimit(limit));
+  return (
+    db
+      .select({
+        id: transactions.id,
+        accountId: transactions.accountId,
+        connectionId: transactions.connectionId,
+        amountMinor: transactions.amountMinor,
+        currency: transactions.currency,
+        description: transactions.description,
+        transactionDate: transactions.transactionDate,
+        type: transactions.type,
+        category: transactions.category,
+        status: transactions.status,
+        accountName: accounts.name,
+        accountNumber: accounts.accountNumber,
+        provider: connections.provider,
+      })
+      .from(transactions)
+      // Every row has its account and connection (foreign keys, and sync writes a row with its
+      // account's connection), so these joins never drop a row. Written as left joins, they leave
+      // the planner's estimate of a type's rows the index's own: with inner joins, accounts and
+      // connections without statistics (autovacuum never analyses a table of a few rows) cut the
+      // 71,000 CREDIT rows of a 1,000,000-row team to an estimate under one page, and PostgreSQL
+      // joined and sorted all of them for the first page (0.4 to 0.5 s instead of 2 ms). The team
+      // is written into each join so that its scan stays the team's.
+      .leftJoin(accounts, and(eq(accounts.teamId, param('teamId')), eq(accounts.id, transactions.accountId)))
+      .leftJoin(
+        connections,
+        and(eq(connections.teamId, param('teamId')), eq(connections.id, transactions.connectionId)),
+      )
+      .where(and(...conditions))
+      .orderBy(desc(transactions.transactionDate), desc(transactions.id))
+      .limit(literalLimit(limit))
+  );
 }
