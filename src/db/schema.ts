@@ -178,7 +178,7 @@ export const transactions = pgTable(
      * so a page is an index scan stopped after `limit` rows, with the keyset cursor and a from/to
      * range as index conditions, and a combination that matches nothing ("refunds in groceries",
      * `category=groceries&type=CREDIT`) is a descent to an empty range, however long the history.
-     * A page of either type reads the two types' ranges merged in order (see
+     * A page that asks no type reads the two types' ranges merged in order (see
      * src/banking/transactions/queries.ts). NULLS FIRST is what `ORDER BY ... DESC` means:
      * drizzle's bare `.desc()` writes NULLS LAST, which no such ORDER BY matches, and PostgreSQL
      * then read the whole team and sorted it (1 s at 1,000,000 rows; see docs/BENCHMARKS.md).

@@ -94,6 +94,15 @@ interface ListShape {
   after: boolean;
 }
 
+/**
+ * Each type as a literal of the statement: a type added to the schema stops this compiling
+ * until the list reads its range too.
+ */
+const TYPES: Record<(typeof transactions.type.enumValues)[number], SQL> = {
+  CREDIT: sql`'CREDIT'`,
+  DEBIT: sql`'DEBIT'`,
+};
+
 /** The account of an `accountId` filter, apart from the account each row is joined to. */
 const filteredAccount = alias(accounts, 'filtered_account');
 
@@ -103,7 +112,7 @@ function buildTransactionList(db: Database, shape: ListShape, limit: number) {
   // sort, and no range read past the rows the page takes.
   const source = shape.type
     ? typeRange(db, shape, sql.placeholder('type'), limit)
-    : unionAll(typeRange(db, shape, sql`'CREDIT'`, limit), typeRange(db, shape, sql`'DEBIT'`, limit));
+    : unionAll(typeRange(db, shape, TYPES.CREDIT, limit), typeRange(db, shape, TYPES.DEBIT, limit));
   const page = source.as('page');
   return db
     .select({
