@@ -166,77 +166,60 @@ export const transactions = pgTable(
     category: text('category'),
     ...timestamps,
   },
-  (t) => [
-    primaryKey({ columns: [t.teamId, t.id] }),
-    foreignKey({ columns: [t.teamId, t.accountId], foreignColumns: [accounts.teamId, accounts.id] }),
-    check('transactions_amount_minor_check', sql`${t.amountMinor} >= 0`),
-    uniqueIndex('transactions_team_account_ref_key').on(t.teamId, t.accountId, t.providerTransactionId),
-    /*
-     * The list's indexes, one per combination of the filters that can match nothing on their own
-     * (account or connection, category), each with `type` after them and then the list's order
-     * (transaction_date desc, id desc): every equality filter of a page is a prefix of one index,
-     * so a page is an index scan stopped after `limit` rows, with the keyset cursor and a from/to
-     * range as index conditions, and a combination that matches nothing ("refunds in groceries",
-     * `category=groceries&type=CREDIT`) is a descent to an empty range, however long the history.
-     * A page that asks no type reads the two types' ranges merged in order (see
-     * src/banking/transactions/queries.ts). NULLS FIRST is what `ORDER BY ... DESC` means:
-     * drizzle's bare `.desc()` writes NULLS LAST, which no such ORDER BY matches, and PostgreSQL
-     * then read the whole team and sorted it (1 s at 1,000,000 rows; see docs/BENCHMARKS.md).
-     * An account's connection is asked of the account, so an account filter needs no connection key.
-     */
-    index('transactions_team_type_date_idx').on(
-      t.teamId,
-      t.type,
-      t.transactionDate.desc().nullsFirst(),
-      t.id.desc().nullsFirst(),
-    ),
-    index('transactions_team_account_type_date_idx').on(
-      t.teamId,
-      t.accountId,
-      t.type,
-      t.transactionDate.desc().nullsFirst(),
-      t.id.desc().nullsFirst(),
-    ),
-    index('transactions_team_connection_type_date_idx').on(
-      t.teamId,
-      t.connectionId,
-      t.type,
-      t.transactionDate.desc().nullsFirst(),
-      t.id.desc().nullsFirst(),
-    ),
-    // A rare category (0.5% of rows) would otherwise be found by walking the date index through
-    // 200 rows for every one served; this reads the category's rows alone, in the list's order.
-    index('transactions_team_category_type_date_idx').on(
-      t.teamId,
-      t.category,
-      t.type,
-      t.transactionDate.desc().nullsFirst(),
-      t.id.desc().nullsFirst(),
-    ),
-    // Category within one account ("eating out on the current account"): with the category
-    // index alone, a rare category on one of 10 accounts read 10 rows for each one served.
-    index('transactions_team_account_category_type_date_idx').on(
-      t.teamId,
-      t.accountId,
-      t.category,
-      t.type,
-      t.transactionDate.desc().nullsFirst(),
-      t.id.desc().nullsFirst(),
-    ),
-    // The same within one connection: a category that one connection never has (eating out on a
-    // savings bank) would otherwise walk the category's entries of every other connection.
-    index('transactions_team_connection_category_type_date_idx').on(
-      t.teamId,
-      t.connectionId,
-      t.category,
-      t.type,
-      t.transactionDate.desc().nullsFirst(),
-      t.id.desc().nullsFirst(),
-    ),
-    index('transactions_team_account_pending_idx')
-      .on(t.teamId, t.accountId)
-      .where(sql`${t.status} = 'PENDING'`),
-  ],
+  (t) => {
+    // The keys every list index ends with (see below). A function, not a shared array: drizzle's
+    // `.on()` resets a column's `.desc().nullsFirst()` once it has read it.
+    const typeThenListOrder = () =>
+      [t.type, t.transactionDate.desc().nullsFirst(), t.id.desc().nullsFirst()] as const;
+    return [
+      primaryKey({ columns: [t.teamId, t.id] }),
+      foreignKey({ columns: [t.teamId, t.accountId], foreignColumns: [accounts.teamId, accounts.id] }),
+      check('transactions_amount_minor_check', sql`${t.amountMinor} >= 0`),
+      uniqueIndex('transactions_team_account_ref_key').on(t.teamId, t.accountId, t.providerTransactionId),
+      /*
+       * The list's indexes, one per combination of the filters that can match nothing on their own
+       * (account or connection, category), each with `type` after them and then the list's order
+       * (transaction_date desc, id desc): every equality filter of a page is a prefix of one index,
+       * so a page is an index scan stopped after `limit` rows, with the keyset cursor and a from/to
+       * range as index conditions, and a combination that matches nothing ("refunds in groceries",
+       * `category=groceries&type=CREDIT`) is a descent to an empty range, however long the history.
+       * A page that asks no type reads the two types' ranges merged in order (see
+       * src/banking/transactions/queries.ts). NULLS FIRST is what `ORDER BY ... DESC` means:
+       * drizzle's bare `.desc()` writes NULLS LAST, which no such ORDER BY matches, and PostgreSQL
+       * then read the whole team and sorted it (1 s at 1,000,000 rows; see docs/BENCHMARKS.md).
+       * An account's connection is asked of the account, so an account filter needs no connection key.
+       */
+      index('transactions_team_type_date_idx').on(t.teamId, ...typeThenListOrder()),
+      index('transactions_team_account_type_date_idx').on(t.teamId, t.accountId, ...typeThenListOrder()),
+      index('transactions_team_connection_type_date_idx').on(
+        t.teamId,
+        t.connectionId,
+        ...typeThenListOrder(),
+      ),
+      // A rare category (0.5% of rows) would otherwise be found by walking the date index through
+      // 200 rows for every one served; this reads the category's rows alone, in the list's order.
+      index('transactions_team_category_type_date_idx').on(t.teamId, t.category, ...typeThenListOrder()),
+      // Category within one account ("eating out on the current account"): with the category
+      // index alone, a rare category on one of 10 accounts read 10 rows for each one served.
+      index('transactions_team_account_category_type_date_idx').on(
+        t.teamId,
+        t.accountId,
+        t.category,
+        ...typeThenListOrder(),
+      ),
+      // The same within one connection: a category that one connection never has (eating out on a
+      // savings bank) would otherwise walk the category's entries of every other connection.
+      index('transactions_team_connection_category_type_date_idx').on(
+        t.teamId,
+        t.connectionId,
+        t.category,
+        ...typeThenListOrder(),
+      ),
+      index('transactions_team_account_pending_idx')
+        .on(t.teamId, t.accountId)
+        .where(sql`${t.status} = 'PENDING'`),
+    ];
+  },
 );
 
 export const webhookEndpoints = pgTable(
