@@ -2,6 +2,7 @@ import { and, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import { type Queryable, rowsOf } from '../../db/client.js';
 import { accounts, transactions } from '../../db/schema.js';
+import { eachType } from '../transactions/queries.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
 
@@ -170,15 +171,15 @@ export async function deleteTransactionsByRef(
 
 /** The date of the account's newest booked transaction, or null before any. */
 export async function lastBookedDate(db: Queryable, teamId: string, accountId: string): Promise<Date | null> {
-  // The account's rows are in date order within each type (the list's indexes lead with the
-  // type after the account), so the newest of each type is read and the later one taken.
-  const newestOfType = (type: TransactionValues['type']) =>
+  // The account's rows are in date order within each type, so the newest of each is read and
+  // the later one taken.
+  const newestOfType = (type: SQL) =>
     db
       .select({ date: transactions.transactionDate })
       .from(transactions)
       .where(ofAccount(teamId, accountId, eq(transactions.type, type), eq(transactions.status, 'BOOKED')))
       .orderBy(desc(transactions.transactionDate))
       .limit(1);
-  const rows = await unionAll(newestOfType('CREDIT'), newestOfType('DEBIT'));
+  const rows = await unionAll(...eachType(newestOfType));
   return rows.reduce<Date | null>((newest, row) => (newest && newest > row.date ? newest : row.date), null);
 }

@@ -94,14 +94,20 @@ interface ListShape {
   after: boolean;
 }
 
-/**
- * Each type as a literal of the statement: a type added to the schema stops this compiling
- * until the list reads its range too.
- */
+/** Each type as a literal of the statement. */
 const TYPES: Record<(typeof transactions.type.enumValues)[number], SQL> = {
   CREDIT: sql`'CREDIT'`,
   DEBIT: sql`'DEBIT'`,
 };
+
+/**
+ * `read` of each type's rows: every transactions index read in date order holds each type's rows
+ * as a range of their own (src/db/schema.ts), so a read across types is one per type, merged. A
+ * type added to the schema stops `TYPES` compiling until it is read here too.
+ */
+export function eachType<Read>(read: (type: SQL) => Read): [Read, Read] {
+  return [read(TYPES.CREDIT), read(TYPES.DEBIT)];
+}
 
 /** The account of an `accountId` filter, apart from the account each row is joined to. */
 const filteredAccount = alias(accounts, 'filtered_account');
@@ -112,7 +118,7 @@ function buildTransactionList(db: Database, shape: ListShape, limit: number) {
   // sort, and no range read past the rows the page takes.
   const source = shape.type
     ? typeRange(db, shape, sql.placeholder('type'), limit)
-    : unionAll(typeRange(db, shape, TYPES.CREDIT, limit), typeRange(db, shape, TYPES.DEBIT, limit));
+    : unionAll(...eachType((type) => typeRange(db, shape, type, limit)));
   const page = source.as('page');
   return db
     .select({
