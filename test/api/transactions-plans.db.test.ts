@@ -24,6 +24,10 @@ function* nodesOf(node: PlanNode): Generator<PlanNode> {
   for (const child of node.Plans ?? []) yield* nodesOf(child);
 }
 
+/** A plan in one line, each node with `detail`, for a failure's message. */
+const planLine = (nodes: PlanNode[], detail: keyof PlanNode) =>
+  nodes.map((node) => [node['Node Type'], node['Index Name'], node[detail]].join(' ')).join(' / ');
+
 /** A bound value written as a SQL literal, for `EXECUTE`. */
 const literal = (value: unknown) => (value === null ? 'null' : `'${String(value).replaceAll("'", "''")}'`);
 
@@ -177,10 +181,7 @@ describe('transactions list plans: every filter combination served by the prefix
       `${plan} plan: %s, %s: an index scan per type with every filter on the index, no sort`,
       async (filters, _range, query) => {
         const nodes = [...nodesOf(await listPlan(query(), plan))];
-        // The plan in one line, for a failure's message.
-        const shown = nodes
-          .map((node) => [node['Node Type'], node['Index Name'], node.Filter].join(' '))
-          .join(' / ');
+        const shown = planLine(nodes, 'Filter');
         const scans = nodes.filter((node) => node['Relation Name'] === 'transactions');
         // A page of one type reads its range; of both, the two ranges merged in order.
         expect(scans, shown).toHaveLength(filters.includes('type') ? 1 : 2);
@@ -235,9 +236,7 @@ describe('transactions list plans: every filter combination served by the prefix
       async (_name, query) => {
         const root = await listPlan(query(), plan, { analyze: true });
         const nodes = [...nodesOf(root)];
-        const shown = nodes
-          .map((node) => [node['Node Type'], node['Index Name'], node['Shared Hit Blocks']].join(' '))
-          .join(' / ');
+        const shown = planLine(nodes, 'Shared Hit Blocks');
         expect(root['Actual Rows'], shown).toBe(0);
         const blocks = (root['Shared Hit Blocks'] ?? 0) + (root['Shared Read Blocks'] ?? 0);
         expect(blocks, shown).toBeLessThanOrEqual(EMPTY_PAGE_BLOCKS);
@@ -259,9 +258,7 @@ describe('transactions list plans: every filter combination served by the prefix
       );
       try {
         const nodes = [...nodesOf(await listPlan({}, plan, { analyze: true, unforced: true }))];
-        const shown = nodes
-          .map((node) => [node['Node Type'], node['Index Name'], node['Actual Rows']].join(' '))
-          .join(' / ');
+        const shown = planLine(nodes, 'Actual Rows');
         const scans = nodes.filter((node) => node['Relation Name'] === 'transactions');
         // Each type's range is read up to the page and one more row, at most.
         for (const scan of scans) {
