@@ -230,6 +230,17 @@ describe('accounts', () => {
       }
     });
 
+    it("a recent transaction has the list entry's own fields and not its account's", async () => {
+      const busy = all.find((a) => a.connectionId === gbId);
+      const body = (await details(busy?.id ?? '')).json() as AccountDetailsBody;
+      expect(body.recentTransactions.length).toBeGreaterThan(0);
+      for (const recent of body.recentTransactions) {
+        expect(Object.keys(recent).sort()).toEqual(
+          ['amount', 'category', 'currency', 'description', 'id', 'status', 'transactionDate', 'type'].sort(),
+        );
+      }
+    });
+
     it('an account with more than 10 transactions shows exactly 10 recent ones', async () => {
       const busy = all.find((a) => a.connectionId === gbId);
       const body = (await details(busy?.id ?? '')).json() as AccountDetailsBody;

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Money, Nullable, ResourceId, StringEnum, TeamId, Timestamp } from '../../http/schemas.js';
 import { ACCOUNT_TYPES } from '../../providers/provider.js';
+import { TransactionItem } from '../transactions/schemas.js';
 
 export const Account = Type.Object(
   {
@@ -22,16 +23,20 @@ export const Account = Type.Object(
   { $id: 'Account' },
 );
 
-export const RecentTransaction = Type.Object({
-  id: Type.String(),
-  amount: Money,
-  currency: Type.String(),
-  description: Type.String(),
-  transactionDate: Timestamp,
-  type: StringEnum(['CREDIT', 'DEBIT']),
-  category: Nullable(Type.String()),
-  status: StringEnum(['BOOKED', 'PENDING']),
-});
+/**
+ * A transaction as the list shows it, without its account (the details are the account's):
+ * the list's own item schema, so the two cannot drift apart.
+ */
+export const RecentTransaction = Type.Pick(TransactionItem, [
+  'id',
+  'amount',
+  'currency',
+  'description',
+  'transactionDate',
+  'type',
+  'category',
+  'status',
+]);
 
 export const AccountDetails = Type.Object(
   {
@@ -44,7 +49,6 @@ export const AccountDetails = Type.Object(
 
 export type AccountView = Static<typeof Account>;
 export type AccountDetailsView = Static<typeof AccountDetails>;
-export type RecentTransactionView = Static<typeof RecentTransaction>;
 
 export const ListAccountsQuery = Type.Object({
   teamId: TeamId,

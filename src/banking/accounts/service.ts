@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.js';
 import { notFound } from '../../errors.js';
 import { toMajorUnits } from '../../money.js';
 import { listTransactionRows } from '../transactions/queries.js';
+import { toTransactionView } from '../transactions/service.js';
 import { type AccountRow, connectionExists, findAccountRow, listAccountRows } from './queries.js';
 import type { AccountDetailsView, AccountView } from './schemas.js';
 
@@ -51,16 +52,8 @@ export function createAccountsService(db: Database) {
       return {
         ...toAccountView(row),
         transactionCount: row.transaction_count,
-        recentTransactions: recent.map((transaction) => ({
-          id: transaction.id,
-          amount: toMajorUnits(Number(transaction.amount_minor), transaction.currency),
-          currency: transaction.currency,
-          description: transaction.description,
-          transactionDate: transaction.transaction_date,
-          type: transaction.type,
-          category: transaction.category,
-          status: transaction.status,
-        })),
+        // The list's own view of each row; the response schema writes the fields it names.
+        recentTransactions: recent.map(toTransactionView),
       };
     },
   };
