@@ -68,6 +68,29 @@ async function listIndexes(database: DatabaseHandle) {
   );
 }
 
+/**
+ * `check` on a new PostgreSQL database migrated up to 0006, whose 0007 indexes were then built
+ * concurrently (their names given), through a handle that has not migrated further.
+ */
+async function withListIndexesBuiltAhead(
+  check: (database: DatabaseHandle, built: string[]) => Promise<void>,
+) {
+  const fresh = await createTestDatabase();
+  try {
+    const url = fresh.env.DATABASE_URL ?? '';
+    await migrateUpTo(url, LIST_INDEXES_MIGRATION);
+    const built = await buildListIndexesConcurrently(url);
+    const database = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 });
+    try {
+      await check(database, built);
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await fresh.drop();
+  }
+}
+
 describe('migrations', () => {
   it.runIf(process.env.DATABASE_URL)(
     'run once when several instances start on one server at the same time',
@@ -120,57 +143,33 @@ describe('migrations', () => {
 
   it.runIf(process.env.DATABASE_URL)(
     'migrates a database whose 0007 indexes were built concurrently beforehand, keeping those indexes',
-    async () => {
-      const fresh = await createTestDatabase();
-      try {
-        const url = fresh.env.DATABASE_URL ?? '';
-        await migrateUpTo(url, LIST_INDEXES_MIGRATION);
-        const built = await buildListIndexesConcurrently(url);
-        const database = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 });
-        try {
-          const before = await listIndexes(database);
-          await database.migrate();
-          const after = await listIndexes(database);
-          // The old five are gone, and the six built ahead are the very objects kept, all valid.
-          expect(after.map((index) => index.name).sort()).toEqual([...built].sort());
-          expect(after.every((index) => index.valid)).toBe(true);
-          const ahead = before.filter((index) => built.includes(index.name));
-          expect(after.map((index) => `${index.name}:${index.oid}`).sort()).toEqual(
-            ahead.map((index) => `${index.name}:${index.oid}`).sort(),
-          );
-        } finally {
-          await database.close();
-        }
-      } finally {
-        await fresh.drop();
-      }
-    },
+    () =>
+      withListIndexesBuiltAhead(async (database, built) => {
+        const before = await listIndexes(database);
+        await database.migrate();
+        const after = await listIndexes(database);
+        // The old five are gone, and the six built ahead are the very objects kept, all valid.
+        expect(after.map((index) => index.name).sort()).toEqual([...built].sort());
+        expect(after.every((index) => index.valid)).toBe(true);
+        const ahead = before.filter((index) => built.includes(index.name));
+        expect(after.map((index) => `${index.name}:${index.oid}`).sort()).toEqual(
+          ahead.map((index) => `${index.name}:${index.oid}`).sort(),
+        );
+      }),
   );
 
   it.runIf(process.env.DATABASE_URL)(
     'refuses to migrate over an 0007 index that a failed concurrent build left invalid',
-    async () => {
-      const fresh = await createTestDatabase();
-      try {
-        const url = fresh.env.DATABASE_URL ?? '';
-        await migrateUpTo(url, LIST_INDEXES_MIGRATION);
-        const [first] = await buildListIndexesConcurrently(url);
-        const database = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 });
-        try {
-          // What a CREATE INDEX CONCURRENTLY that fails part-way leaves behind (needs a superuser).
-          await database.db.execute(
-            sql`update pg_index set indisvalid = false where indexrelid = ${first}::regclass`,
-          );
-          await expect(database.migrate()).rejects.toThrow(/invalid/);
-          // Nothing of 0007 was applied: the old indexes are still there.
-          const names = (await listIndexes(database)).map((index) => index.name);
-          expect(names).toContain('transactions_team_date_idx');
-        } finally {
-          await database.close();
-        }
-      } finally {
-        await fresh.drop();
-      }
-    },
+    () =>
+      withListIndexesBuiltAhead(async (database, [first]) => {
+        // What a CREATE INDEX CONCURRENTLY that fails part-way leaves behind (needs a superuser).
+        await database.db.execute(
+          sql`update pg_index set indisvalid = false where indexrelid = ${first}::regclass`,
+        );
+        await expect(database.migrate()).rejects.toThrow(/invalid/);
+        // Nothing of 0007 was applied: the old indexes are still there.
+        const names = (await listIndexes(database)).map((index) => index.name);
+        expect(names).toContain('transactions_team_date_idx');
+      }),
   );
 });
