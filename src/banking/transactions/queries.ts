@@ -109,6 +109,23 @@ export function eachType<Read>(read: (type: SQL) => Read): [Read, Read] {
   return [read(TYPES.CREDIT), read(TYPES.DEBIT)];
 }
 
+/** What a type's range selects of each row: the transaction, its account's name and number, its provider. */
+const RANGE_COLUMNS = {
+  id: transactions.id,
+  accountId: transactions.accountId,
+  connectionId: transactions.connectionId,
+  amountMinor: transactions.amountMinor,
+  currency: transactions.currency,
+  description: transactions.description,
+  transactionDate: transactions.transactionDate,
+  type: transactions.type,
+  category: transactions.category,
+  status: transactions.status,
+  accountName: accounts.name,
+  accountNumber: accounts.accountNumber,
+  provider: connections.provider,
+};
+
 /** The account of an `accountId` filter, apart from the account each row is joined to. */
 const filteredAccount = alias(accounts, 'filtered_account');
 
@@ -120,22 +137,12 @@ function buildTransactionList(db: Database, shape: ListShape, limit: number) {
     ? typeRange(db, shape, sql.placeholder('type'), limit)
     : unionAll(...eachType((type) => typeRange(db, shape, type, limit)));
   const page = source.as('page');
+  // The page's row is the range's, with the date formatted as the API shows it.
+  const columns = Object.fromEntries(
+    Object.keys(RANGE_COLUMNS).map((name) => [name, page[name as keyof typeof RANGE_COLUMNS]]),
+  );
   return db
-    .select({
-      id: page.id,
-      accountId: page.accountId,
-      connectionId: page.connectionId,
-      amountMinor: page.amountMinor,
-      currency: page.currency,
-      description: page.description,
-      transactionDate: isoTimestamp(page.transactionDate).as('transaction_date'),
-      type: page.type,
-      category: page.category,
-      status: page.status,
-      accountName: page.accountName,
-      accountNumber: page.accountNumber,
-      provider: page.provider,
-    })
+    .select({ ...columns, transactionDate: isoTimestamp(page.transactionDate).as('transaction_date') })
     .from(page)
     .orderBy(desc(page.transactionDate), desc(page.id))
     .limit(literalLimit(limit));
@@ -176,21 +183,7 @@ function typeRange(db: Database, shape: ListShape, type: SQL | Placeholder, limi
   ];
   return (
     db
-      .select({
-        id: transactions.id,
-        accountId: transactions.accountId,
-        connectionId: transactions.connectionId,
-        amountMinor: transactions.amountMinor,
-        currency: transactions.currency,
-        description: transactions.description,
-        transactionDate: transactions.transactionDate,
-        type: transactions.type,
-        category: transactions.category,
-        status: transactions.status,
-        accountName: accounts.name,
-        accountNumber: accounts.accountNumber,
-        provider: connections.provider,
-      })
+      .select(RANGE_COLUMNS)
       .from(transactions)
       // Every row has its account and connection (foreign keys, and sync writes a row with its
       // account's connection), so these joins never drop a row. Written as left joins, they leave
