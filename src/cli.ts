@@ -1,13 +1,34 @@
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { migrationsFolder, openDatabase } from './db/client.js';
+import { buildPendingIndexesConcurrently, type IndexOutcome } from './db/index-builds.js';
 
-/** `node dist/src/cli.js migrate`: applies pending migrations to the configured database. */
-async function main(command: string | undefined) {
-  if (command !== 'migrate') {
-    process.stderr.write('usage: cli migrate\n');
+const USAGE = 'usage: cli migrate [--build-indexes-concurrently]\n';
+
+/**
+ * `node dist/src/cli.js migrate`: applies pending migrations to the configured database. With
+ * `--build-indexes-concurrently` (PostgreSQL), first builds the indexes they would build on
+ * existing tables without blocking them (src/db/index-builds.ts; README, Operations).
+ */
+async function main(args: string[]) {
+  const parsed = parseCommand(args);
+  if (!parsed) {
+    process.stderr.write(USAGE);
     return 2;
   }
   const config = loadConfig();
+  if (parsed.buildIndexesConcurrently) {
+    if (!config.databaseUrl) {
+      process.stderr.write(
+        '--build-indexes-concurrently needs DATABASE_URL: the embedded database has one user\n',
+      );
+      return 2;
+    }
+    const outcomes = await buildPendingIndexesConcurrently(config.databaseUrl, migrationsFolder, (outcome) =>
+      process.stdout.write(`${describe(outcome)}\n`),
+    );
+    if (outcomes.length === 0) process.stdout.write('no pending migration builds an index\n');
+  }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await database.migrate();
@@ -18,7 +39,27 @@ async function main(command: string | undefined) {
   }
 }
 
-main(process.argv[2]).then(
+function parseCommand(args: string[]) {
+  try {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'build-indexes-concurrently': { type: 'boolean', default: false } },
+    });
+    return positionals.join(' ') === 'migrate'
+      ? { buildIndexesConcurrently: values['build-indexes-concurrently'] }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe({ migration, index, table, outcome, reason, ms }: IndexOutcome) {
+  const time = ms === undefined ? '' : ` in ${(ms / 1000).toFixed(1)} s`;
+  return `${migration}: ${index} on ${table}: ${outcome}${time}${reason ? ` (${reason})` : ''}`;
+}
+
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
     process.stderr.write(

@@ -46,7 +46,7 @@ function findMigrationsFolder(): string {
   return join(dir, 'drizzle');
 }
 
-const migrationsFolder = findMigrationsFolder();
+export const migrationsFolder = findMigrationsFolder();
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const logger = options.logQuery ? { logQuery: options.logQuery } : undefined;

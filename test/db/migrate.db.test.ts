@@ -7,53 +7,68 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase, rowsOf } from '../../src/db/client.js';
+import { buildPendingIndexesConcurrently, INDEX_BUILD_LOCK_KEY } from '../../src/db/index-builds.js';
 import { createTestDatabase } from '../support/database.js';
 
 const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
 const LIST_INDEXES_MIGRATION = '0007_list_indexes_type_prefix';
 
-/** The server of `url` migrated up to, not including, the migration tagged `before`. */
-async function migrateUpTo(url: string, before: string) {
+/** A copy of the project's migrations, its journal's entries as `edit` answers them; removed after `use`. */
+async function withMigrationsFolder<T>(
+  edit: (entries: JournalEntry[], folder: string) => Promise<JournalEntry[]>,
+  use: (folder: string) => Promise<T>,
+): Promise<T> {
   const folder = await mkdtemp(join(tmpdir(), 'obs-migrations-'));
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     await cp(MIGRATIONS, folder, { recursive: true });
-    const journal = JSON.parse(await readFile(join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as {
-      entries: { tag: string }[];
-    };
-    const stop = journal.entries.findIndex((entry) => entry.tag === before);
-    expect(stop).toBeGreaterThan(0);
-    journal.entries = journal.entries.slice(0, stop);
-    await writeFile(join(folder, 'meta/_journal.json'), JSON.stringify(journal));
-    await migrate(drizzle(pool), { migrationsFolder: folder });
+    const journalFile = join(folder, 'meta/_journal.json');
+    const journal = JSON.parse(await readFile(journalFile, 'utf8')) as { entries: JournalEntry[] };
+    journal.entries = await edit(journal.entries, folder);
+    await writeFile(journalFile, JSON.stringify(journal));
+    return await use(folder);
   } finally {
-    await pool.end();
     await rm(folder, { recursive: true, force: true });
   }
 }
 
-/**
- * Migration 0007's index builds as an operator runs them ahead of the upgrade (README,
- * Operations): each `CREATE INDEX` of the file, made `CONCURRENTLY`, outside a transaction.
- */
-async function buildListIndexesConcurrently(url: string) {
-  const file = await readFile(join(MIGRATIONS, `${LIST_INDEXES_MIGRATION}.sql`), 'utf8');
-  const builds = file
-    .split('--> statement-breakpoint')
-    .map((statement) => statement.trim())
-    .filter((statement) => statement.startsWith('CREATE INDEX'))
-    .map((statement) =>
-      statement.replace(/^CREATE INDEX (IF NOT EXISTS )?/, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS '),
-    );
-  expect(builds).toHaveLength(6);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+interface JournalEntry {
+  idx: number;
+  version: string;
+  when: number;
+  tag: string;
+  breakpoints: boolean;
+}
+
+/** Applies the migrations of `folder` to the server of `url`, as drizzle's migrator does at start. */
+async function migrateFrom(url: string, folder: string) {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    for (const build of builds) await client.query(build);
+    await migrate(drizzle(pool), { migrationsFolder: folder });
   } finally {
-    await client.end();
+    await pool.end();
   }
-  return builds.map((build) => /"([^"]+)"/.exec(build)?.[1] ?? '');
+}
+
+/** The server of `url` migrated up to, not including, the migration tagged `before`. */
+async function migrateUpTo(url: string, before: string) {
+  await withMigrationsFolder(
+    async (entries) => {
+      const stop = entries.findIndex((entry) => entry.tag === before);
+      expect(stop).toBeGreaterThan(0);
+      return entries.slice(0, stop);
+    },
+    (folder) => migrateFrom(url, folder),
+  );
+}
+
+/** The project's migrations and one more after them, made of `statements`. */
+function withMigrationAfter<T>(statements: string[], use: (folder: string) => Promise<T>) {
+  return withMigrationsFolder(async (entries, folder) => {
+    const last = entries.at(-1) as JournalEntry;
+    const tag = `${String(last.idx + 1).padStart(4, '0')}_test`;
+    await writeFile(join(folder, `${tag}.sql`), statements.join('--> statement-breakpoint\n'));
+    return [...entries, { ...last, idx: last.idx + 1, when: last.when + 1, tag }];
+  }, use);
 }
 
 /** The transactions table's list indexes: name, object id (a rebuilt index gets a new one), validity. */
@@ -70,19 +85,42 @@ async function listIndexes(database: DatabaseHandle) {
 
 /**
  * `check` on a new PostgreSQL database migrated up to 0006, whose 0007 indexes were then built
- * concurrently (their names given), through a handle that has not migrated further.
+ * as `migrate --build-indexes-concurrently` builds them (their names given), through a handle
+ * that has not migrated further.
  */
 async function withListIndexesBuiltAhead(
-  check: (database: DatabaseHandle, built: string[]) => Promise<void>,
+  check: (database: DatabaseHandle, built: string[], url: string) => Promise<void>,
 ) {
   const fresh = await createTestDatabase();
   try {
     const url = fresh.env.DATABASE_URL ?? '';
     await migrateUpTo(url, LIST_INDEXES_MIGRATION);
-    const built = await buildListIndexesConcurrently(url);
+    const outcomes = await buildPendingIndexesConcurrently(url, MIGRATIONS);
+    expect(outcomes.map(({ migration, outcome }) => `${migration}: ${outcome}`)).toEqual(
+      Array(6).fill(`${LIST_INDEXES_MIGRATION}: built`),
+    );
     const database = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 });
     try {
-      await check(database, built);
+      await check(
+        database,
+        outcomes.map((outcome) => outcome.index),
+        url,
+      );
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await fresh.drop();
+  }
+}
+
+/** `check` on a new PostgreSQL database migrated to the latest migration. */
+async function withMigratedDatabase(check: (database: DatabaseHandle, url: string) => Promise<void>) {
+  const fresh = await createTestDatabase();
+  try {
+    const database = await fresh.open();
+    try {
+      await check(database, fresh.env.DATABASE_URL ?? '');
     } finally {
       await database.close();
     }
@@ -142,7 +180,7 @@ describe('migrations', () => {
   });
 
   it.runIf(process.env.DATABASE_URL)(
-    'migrates a database whose 0007 indexes were built concurrently beforehand, keeping those indexes',
+    'migrates a database whose 0007 indexes were built concurrently ahead of it, keeping those indexes',
     () =>
       withListIndexesBuiltAhead(async (database, built) => {
         const before = await listIndexes(database);
@@ -171,5 +209,117 @@ describe('migrations', () => {
         const names = (await listIndexes(database)).map((index) => index.name);
         expect(names).toContain('transactions_team_date_idx');
       }),
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'builds again, ahead of the migration, an 0007 index that a failed concurrent build left invalid',
+    () =>
+      withListIndexesBuiltAhead(async (database, [first], url) => {
+        await database.db.execute(
+          sql`update pg_index set indisvalid = false where indexrelid = ${first}::regclass`,
+        );
+        const before = await listIndexes(database);
+        const outcomes = await buildPendingIndexesConcurrently(url, MIGRATIONS);
+        expect(outcomes.map(({ index, outcome }) => `${index}: ${outcome}`)).toEqual(
+          outcomes.map(({ index }) => `${index}: ${index === first ? 'rebuilt' : 'present'}`),
+        );
+        const after = await listIndexes(database);
+        expect(after.every((index) => index.valid)).toBe(true);
+        const oidOf = (indexes: typeof after, name = first) =>
+          indexes.find((index) => index.name === name)?.oid;
+        expect(oidOf(after)).not.toBe(oidOf(before));
+        await database.migrate();
+      }),
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'builds nothing ahead on a database never migrated, nor on one already up to date',
+    async () => {
+      const fresh = await createTestDatabase();
+      try {
+        const url = fresh.env.DATABASE_URL ?? '';
+        expect(await buildPendingIndexesConcurrently(url, MIGRATIONS)).toEqual([]);
+        const database = await fresh.open();
+        await database.close();
+        expect(await buildPendingIndexesConcurrently(url, MIGRATIONS)).toEqual([]);
+      } finally {
+        await fresh.drop();
+      }
+    },
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'leaves to the migration the indexes it cannot build ahead, and the migration then builds them',
+    () =>
+      withMigratedDatabase((database, url) =>
+        withMigrationAfter(
+          [
+            'ALTER TABLE "transactions" ADD COLUMN "note" text;',
+            'CREATE INDEX IF NOT EXISTS "transactions_note_idx" ON "transactions" USING btree ("note");',
+            'CREATE INDEX "transactions_status_idx" ON "transactions" USING btree ("status");',
+            'CREATE TABLE "notes" ("id" text PRIMARY KEY, "body" text);',
+            'CREATE INDEX IF NOT EXISTS "notes_body_idx" ON "notes" USING btree ("body");',
+            'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");',
+          ],
+          async (folder) => {
+            const outcomes = await buildPendingIndexesConcurrently(url, folder);
+            expect(outcomes.map(({ index, outcome, reason }) => [index, outcome, reason])).toEqual([
+              ['transactions_note_idx', 'left to the migration', 'column "note" does not exist'],
+              ['transactions_status_idx', 'left to the migration', expect.stringMatching(/IF NOT EXISTS/)],
+              ['notes_body_idx', 'left to the migration', expect.stringMatching(/pending migration/)],
+              ['transactions_team_status_idx', 'built', undefined],
+            ]);
+            await migrateFrom(url, folder);
+            const valid = rowsOf<{ name: string }>(
+              await database.db.execute(
+                sql`select c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid
+                    where i.indisvalid and c.relname in
+                      ('transactions_note_idx', 'transactions_status_idx', 'notes_body_idx', 'transactions_team_status_idx')
+                    order by 1`,
+              ),
+            ).map((row) => row.name);
+            expect(valid).toEqual([
+              'notes_body_idx',
+              'transactions_note_idx',
+              'transactions_status_idx',
+              'transactions_team_status_idx',
+            ]);
+          },
+        ),
+      ),
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'stops at a concurrent build that fails, and drops the invalid index it leaves',
+    () =>
+      withMigratedDatabase(async (database, url) => {
+        await database.db.execute(sql`insert into teams (id, name) values ('team_a', 'A'), ('team_b', 'B')`);
+        await withMigrationAfter(
+          ['CREATE UNIQUE INDEX IF NOT EXISTS "teams_only_one" ON "teams" USING btree ((1));'],
+          async (folder) => {
+            await expect(buildPendingIndexesConcurrently(url, folder)).rejects.toThrow(
+              /teams_only_one concurrently failed: could not create unique index/,
+            );
+          },
+        );
+        const left = rowsOf<{ found: boolean }>(
+          await database.db.execute(sql`select to_regclass('"teams_only_one"') is not null as found`),
+        );
+        expect(left).toEqual([{ found: false }]);
+      }),
+  );
+
+  it.runIf(process.env.DATABASE_URL)('refuses to build while another build ahead runs on the server', () =>
+    withListIndexesBuiltAhead(async (database, _built, url) => {
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        await other.query('select pg_advisory_lock($1)', [INDEX_BUILD_LOCK_KEY]);
+        await expect(buildPendingIndexesConcurrently(url, MIGRATIONS)).rejects.toThrow(/another build/);
+      } finally {
+        await other.end();
+      }
+      await database.migrate();
+    }),
   );
 });

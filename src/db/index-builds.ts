@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * `migrate --build-indexes-concurrently`: the indexes that pending migrations build on tables
+ * that already exist, built first with `CREATE INDEX CONCURRENTLY`, which does not block reads
+ * or writes. The migrator runs each file in a transaction, where PostgreSQL does not allow a
+ * concurrent build, so a migration's own `CREATE INDEX` locks the table while it builds (11.6 s
+ * for the 1,000,000 rows of migration 0007 on a 2-core VM, docs/DECISIONS.md). Written
+ * `IF NOT EXISTS`, the migration then keeps the index built ahead.
+ *
+ * What cannot be built ahead is left to the migration, and said: an index not written
+ * `IF NOT EXISTS` (the migration would fail on the one built ahead), one on a table or column
+ * that a pending migration creates (empty, or not there yet).
+ */
+export interface IndexOutcome {
+  migration: string;
+  index: string;
+  table: string;
+  outcome: 'built' | 'rebuilt' | 'present' | 'left to the migration';
+  /** Why it is left to the migration. */
+  reason?: string;
+  /** How long the build took. */
+  ms?: number;
+}
+
+/** Any constant apart from the migration lock's: one build ahead at a time per server. */
+export const INDEX_BUILD_LOCK_KEY = 7_254_319_002;
+
+export async function buildPendingIndexesConcurrently(
+  connectionString: string,
+  migrationsFolder: string,
+  onOutcome: (outcome: IndexOutcome) => void = () => {},
+): Promise<IndexOutcome[]> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    // Tried, never waited for: a session waiting on a lock holds a snapshot, and a concurrent
+    // build waits for every older snapshot to go, so a wait here could close a cycle through
+    // this process that PostgreSQL cannot see.
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
+      INDEX_BUILD_LOCK_KEY,
+    ]);
+    if (!rows[0]?.locked) throw new Error('another build of indexes ahead of the migrations is running');
+    const outcomes: IndexOutcome[] = [];
+    for (const migration of await pendingMigrations(client, migrationsFolder)) {
+      for (const statement of migration.statements) {
+        const build = indexBuildOf(statement);
+        if (!build) continue;
+        const outcome = { migration: migration.tag, ...(await buildAhead(client, build)) };
+        outcomes.push(outcome);
+        onOutcome(outcome);
+      }
+    }
+    return outcomes;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A migration's `CREATE INDEX`, and the same build made concurrent. */
+export interface IndexBuild {
+  index: string;
+  /** The table as the statement names it (quoted, perhaps with its schema). */
+  table: string;
+  ifNotExists: boolean;
+  concurrentStatement: string;
+}
+
+const CREATE_INDEX =
+  /^CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?"([^"]+)"\s+ON\s+(?:ONLY\s+)?((?:"[^"]+"\.)?"[^"]+")/i;
+
+/** The index build of one migration statement, if it is one (drizzle-kit quotes every name). */
+export function indexBuildOf(statement: string): IndexBuild | undefined {
+  const text = statement.replace(/^(\s*--[^\n]*\n)*\s*/, '').trim();
+  const match = CREATE_INDEX.exec(text);
+  // A statement already concurrent cannot run in the migration's transaction in the first place.
+  if (!match || match[2]) return undefined;
+  const [head, unique = '', , ifNotExists, index = '', table = ''] = match;
+  const rest = text.slice(head.length).replace(/;\s*$/, '');
+  return {
+    index,
+    table,
+    ifNotExists: Boolean(ifNotExists),
+    concurrentStatement: `CREATE ${unique.toUpperCase()}INDEX CONCURRENTLY IF NOT EXISTS "${index}" ON ${table}${rest}`,
+  };
+}
+
+interface Migration {
+  tag: string;
+  statements: string[];
+}
+
+/**
+ * The migrations drizzle's migrator would apply, in order: those newer than the last applied
+ * (its rule). None on a database never migrated: its tables are yet to be made, and empty.
+ */
+async function pendingMigrations(client: pg.Client, migrationsFolder: string): Promise<Migration[]> {
+  if (!(await exists(client, 'drizzle.__drizzle_migrations'))) return [];
+  const { rows } = await client.query<{ last: string | null }>(
+    'select max(created_at)::text as last from drizzle.__drizzle_migrations',
+  );
+  const last = rows[0]?.last;
+  if (last == null) return [];
+  const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+    entries: { tag: string; when: number }[];
+  };
+  const pending = journal.entries.filter((entry) => entry.when > Number(last));
+  return Promise.all(
+    pending.map(async ({ tag }) => ({
+      tag,
+      statements: (await readFile(join(migrationsFolder, `${tag}.sql`), 'utf8')).split(
+        '--> statement-breakpoint',
+      ),
+    })),
+  );
+}
+
+async function buildAhead(client: pg.Client, build: IndexBuild): Promise<Omit<IndexOutcome, 'migration'>> {
+  const about = { index: build.index, table: build.table };
+  const left = (reason: string) => ({ ...about, outcome: 'left to the migration' as const, reason });
+  if (!(await exists(client, build.table))) return left('its table is made by a pending migration');
+  if (!build.ifNotExists) {
+    return left(`not written IF NOT EXISTS, so the migration builds it, locking ${build.table}`);
+  }
+  const state = await indexState(client, build.index);
+  if (state === 'valid') return { ...about, outcome: 'present' };
+  // What a concurrent build that failed leaves: the planner never uses it, and IF NOT EXISTS
+  // would keep it. (Migration 0007 refuses to run over one of its own.)
+  if (state === 'invalid') await dropConcurrently(client, build.index);
+  const started = performance.now();
+  try {
+    await client.query(build.concurrentStatement);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // Class 42 (a column, type or table not there yet, ...) is raised before the build starts,
+    // so nothing is left behind; the migration, which makes what is missing first, builds it.
+    if (typeof code === 'string' && code.startsWith('42')) return left((error as Error).message);
+    if ((await indexState(client, build.index)) === 'invalid') await dropConcurrently(client, build.index);
+    throw new Error(`building index ${build.index} concurrently failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return { ...about, outcome: state === 'invalid' ? 'rebuilt' : 'built', ms: performance.now() - started };
+}
+
+async function exists(client: pg.Client, relation: string) {
+  const { rows } = await client.query<{ found: boolean }>('select to_regclass($1) is not null as found', [
+    relation,
+  ]);
+  return rows[0]?.found === true;
+}
+
+async function indexState(client: pg.Client, index: string): Promise<'valid' | 'invalid' | null> {
+  const { rows } = await client.query<{ valid: boolean }>(
+    'select indisvalid as valid from pg_index where indexrelid = to_regclass($1)',
+    [`"${index}"`],
+  );
+  const [row] = rows;
+  return row ? (row.valid ? 'valid' : 'invalid') : null;
+}
+
+async function dropConcurrently(client: pg.Client, index: string) {
+  await client.query(`DROP INDEX CONCURRENTLY IF EXISTS "${index}"`);
+}
