@@ -43,6 +43,9 @@ export async function buildPendingIndexesConcurrently(
       INDEX_BUILD_LOCK_KEY,
     ]);
     if (!rows[0]?.locked) throw new Error('another build of indexes ahead of the migrations is running');
+    // A build of a large table may take minutes: a server-wide limit meant for requests must
+    // not cancel it half-way (and leave an invalid index).
+    await client.query('set statement_timeout = 0');
     const outcomes: IndexOutcome[] = [];
     for (const migration of await pendingMigrations(client, migrationsFolder)) {
       for (const statement of migration.statements) {
