@@ -8,7 +8,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase, rowsOf } from '../../src/db/client.js';
 import { buildPendingIndexesConcurrently, INDEX_BUILD_LOCK_KEY } from '../../src/db/index-builds.js';
-import { createTestDatabase } from '../support/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
 const LIST_INDEXES_MIGRATION = '0007_list_indexes_type_prefix';
@@ -83,59 +83,60 @@ async function listIndexes(database: DatabaseHandle) {
   );
 }
 
+/** `check` on a new, empty database of the PostgreSQL server of DATABASE_URL, dropped after. */
+async function withNewDatabase(check: (url: string, fresh: TestDatabase) => Promise<void>) {
+  const fresh = await createTestDatabase();
+  try {
+    await check(fresh.env.DATABASE_URL ?? '', fresh);
+  } finally {
+    await fresh.drop();
+  }
+}
+
+/** `check` through a handle on `url` (not migrated by opening it), closed after. */
+async function withHandle(url: string, check: (database: DatabaseHandle) => Promise<void>) {
+  const database = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 });
+  try {
+    await check(database);
+  } finally {
+    await database.close();
+  }
+}
+
 /**
  * `check` on a new PostgreSQL database migrated up to 0006, whose 0007 indexes were then built
  * as `migrate --build-indexes-concurrently` builds them (their names given), through a handle
  * that has not migrated further.
  */
-async function withListIndexesBuiltAhead(
+function withListIndexesBuiltAhead(
   check: (database: DatabaseHandle, built: string[], url: string) => Promise<void>,
 ) {
-  const fresh = await createTestDatabase();
-  try {
-    const url = fresh.env.DATABASE_URL ?? '';
+  return withNewDatabase(async (url) => {
     await migrateUpTo(url, LIST_INDEXES_MIGRATION);
     const outcomes = await buildPendingIndexesConcurrently(url, MIGRATIONS);
     expect(outcomes.map(({ migration, outcome }) => `${migration}: ${outcome}`)).toEqual(
       Array(6).fill(`${LIST_INDEXES_MIGRATION}: built`),
     );
-    const database = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 });
-    try {
-      await check(
-        database,
-        outcomes.map((outcome) => outcome.index),
-        url,
-      );
-    } finally {
-      await database.close();
-    }
-  } finally {
-    await fresh.drop();
-  }
+    const built = outcomes.map((outcome) => outcome.index);
+    await withHandle(url, (database) => check(database, built, url));
+  });
 }
 
 /** `check` on a new PostgreSQL database migrated to the latest migration. */
-async function withMigratedDatabase(check: (database: DatabaseHandle, url: string) => Promise<void>) {
-  const fresh = await createTestDatabase();
-  try {
-    const database = await fresh.open();
-    try {
-      await check(database, fresh.env.DATABASE_URL ?? '');
-    } finally {
-      await database.close();
-    }
-  } finally {
-    await fresh.drop();
-  }
+function withMigratedDatabase(check: (database: DatabaseHandle, url: string) => Promise<void>) {
+  return withNewDatabase((url) =>
+    withHandle(url, async (database) => {
+      await database.migrate();
+      await check(database, url);
+    }),
+  );
 }
 
 describe('migrations', () => {
   it.runIf(process.env.DATABASE_URL)(
     'run once when several instances start on one server at the same time',
-    async () => {
-      const fresh = await createTestDatabase();
-      try {
-        const url = fresh.env.DATABASE_URL ?? '';
+    () =>
+      withNewDatabase(async (url) => {
         const instances = await Promise.all(
           [1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: '', poolSize: 2 })),
         );
@@ -147,10 +148,7 @@ describe('migrations', () => {
         );
         expect(applied[0]?.n).toBeGreaterThanOrEqual(4);
         await Promise.all(instances.map((instance) => instance.close()));
-      } finally {
-        await fresh.drop();
-      }
-    },
+      }),
   );
 
   it('applies every migration to a new embedded database, and again changes nothing', async () => {
@@ -234,18 +232,12 @@ describe('migrations', () => {
 
   it.runIf(process.env.DATABASE_URL)(
     'builds nothing ahead on a database never migrated, nor on one already up to date',
-    async () => {
-      const fresh = await createTestDatabase();
-      try {
-        const url = fresh.env.DATABASE_URL ?? '';
+    () =>
+      withNewDatabase(async (url, fresh) => {
         expect(await buildPendingIndexesConcurrently(url, MIGRATIONS)).toEqual([]);
-        const database = await fresh.open();
-        await database.close();
+        await (await fresh.open()).close();
         expect(await buildPendingIndexesConcurrently(url, MIGRATIONS)).toEqual([]);
-      } finally {
-        await fresh.drop();
-      }
-    },
+      }),
   );
 
   it.runIf(process.env.DATABASE_URL)(
