@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
-import { migrationsFolder, openDatabase } from './db/client.js';
-import { buildPendingIndexesConcurrently, type IndexOutcome } from './db/index-builds.js';
+import { openDatabase } from './db/client.js';
+import type { IndexOutcome } from './db/index-builds.js';
 
 const USAGE = 'usage: cli migrate [--build-indexes-concurrently]\n';
 
@@ -17,21 +17,23 @@ async function main(args: string[]) {
     return 2;
   }
   const config = loadConfig();
-  if (parsed.buildIndexesConcurrently) {
-    if (!config.databaseUrl) {
-      process.stderr.write(
-        '--build-indexes-concurrently needs DATABASE_URL: the embedded database has one user\n',
-      );
-      return 2;
-    }
-    const outcomes = await buildPendingIndexesConcurrently(config.databaseUrl, migrationsFolder, (outcome) =>
-      process.stdout.write(`${describe(outcome)}\n`),
+  if (parsed.buildIndexesConcurrently && !config.databaseUrl) {
+    process.stderr.write(
+      '--build-indexes-concurrently needs DATABASE_URL: the embedded database has one user\n',
     );
-    if (outcomes.length === 0) process.stdout.write('no pending migration builds an index\n');
+    return 2;
   }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await database.migrate();
+    let indexes = 0;
+    const report = (outcome: IndexOutcome) => {
+      indexes++;
+      process.stdout.write(`${describe(outcome)}\n`);
+    };
+    await database.migrate(parsed.buildIndexesConcurrently ? { buildIndexesConcurrently: report } : {});
+    if (parsed.buildIndexesConcurrently && indexes === 0) {
+      process.stdout.write('no pending migration builds an index\n');
+    }
     process.stdout.write(`migrations applied (${database.engine})\n`);
     return 0;
   } finally {

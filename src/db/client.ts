@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -9,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { buildPendingIndexesConcurrently, type IndexOutcome } from './index-builds.js';
 import * as schema from './schema.js';
 
 /** The one database type the rest of the code sees, whichever engine is underneath. */
@@ -20,9 +22,17 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export interface DatabaseHandle {
   db: Database;
   engine: 'pglite' | 'postgres';
-  migrate(): Promise<void>;
+  migrate(options?: MigrateOptions): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface MigrateOptions {
+  /**
+   * PostgreSQL only: first build the indexes that pending migrations build on existing tables
+   * with `CREATE INDEX CONCURRENTLY` (src/db/index-builds.ts), each outcome told here as it comes.
+   */
+  buildIndexesConcurrently?: (outcome: IndexOutcome) => void;
 }
 
 export interface DatabaseOptions {
@@ -46,7 +56,7 @@ function findMigrationsFolder(): string {
   return join(dir, 'drizzle');
 }
 
-export const migrationsFolder = findMigrationsFolder();
+const migrationsFolder = findMigrationsFolder();
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const logger = options.logQuery ? { logQuery: options.logQuery } : undefined;
@@ -64,10 +74,17 @@ function openPostgres(connectionString: string, max: number, logger: QueryLogger
   return {
     db,
     engine: 'postgres',
-    migrate: () =>
-      withMigrationLock(connectionString, () =>
-        migrateNodePg(drizzleNodePg(pool, { schema }), { migrationsFolder }),
-      ),
+    migrate: (options) =>
+      withMigrationLock(connectionString, async () => {
+        if (options?.buildIndexesConcurrently) {
+          await buildPendingIndexesConcurrently(
+            connectionString,
+            migrationsFolder,
+            options.buildIndexesConcurrently,
+          );
+        }
+        await migrateNodePg(drizzleNodePg(pool, { schema }), { migrationsFolder });
+      }),
     ping: async () => {
       await db.execute(sql`select 1`);
     },
@@ -78,16 +95,29 @@ function openPostgres(connectionString: string, max: number, logger: QueryLogger
 /** Any constant: the key of the advisory lock that lets one instance migrate at a time. */
 const MIGRATION_LOCK_KEY = 7_254_319_001;
 
+/** How often an instance asks again for the migration lock while another holds it. */
+const MIGRATION_LOCK_POLL_MS = 200;
+
 /**
  * Several instances starting together on one server would race to create the same tables; each
  * takes a session-level advisory lock on its own connection first, so they migrate one after
- * the other (the later ones find nothing to do).
+ * the other (the later ones find nothing to do). The lock is asked for again and again rather
+ * than waited for: a session waiting on a lock holds a snapshot, and an index built
+ * concurrently under the lock (`buildIndexesConcurrently`) waits for every older snapshot to
+ * go, so a waiting instance and the holder would wait for each other through this process,
+ * where PostgreSQL's deadlock detector cannot see it.
  */
 async function withMigrationLock(connectionString: string, migrate: () => Promise<void>) {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    for (;;) {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
+        MIGRATION_LOCK_KEY,
+      ]);
+      if (rows[0]?.locked) break;
+      await setTimeout(MIGRATION_LOCK_POLL_MS);
+    }
     await migrate();
   } finally {
     await client.end();
@@ -100,7 +130,12 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
   return {
     db,
     engine: 'pglite',
-    migrate: () => migratePglite(drizzlePglite(client, { schema }), { migrationsFolder }),
+    migrate: async (options) => {
+      // One process owns an embedded database: nothing else reads its tables while they index.
+      if (options?.buildIndexesConcurrently)
+        throw new Error('indexes are built concurrently on PostgreSQL only');
+      await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -25,9 +25,11 @@ export interface IndexOutcome {
   ms?: number;
 }
 
-/** Any constant apart from the migration lock's: one build ahead at a time per server. */
-export const INDEX_BUILD_LOCK_KEY = 7_254_319_002;
-
+/**
+ * The builds, in the order of the migrations and their statements, on a connection of their
+ * own. Run under the migration lock (`migrate({ buildIndexesConcurrently })`, src/db/client.ts),
+ * so that no instance migrates while they build.
+ */
 export async function buildPendingIndexesConcurrently(
   connectionString: string,
   migrationsFolder: string,
@@ -36,13 +38,6 @@ export async function buildPendingIndexesConcurrently(
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    // Tried, never waited for: a session waiting on a lock holds a snapshot, and a concurrent
-    // build waits for every older snapshot to go, so a wait here could close a cycle through
-    // this process that PostgreSQL cannot see.
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
-      INDEX_BUILD_LOCK_KEY,
-    ]);
-    if (!rows[0]?.locked) throw new Error('another build of indexes ahead of the migrations is running');
     // A build of a large table may take minutes: a server-wide limit meant for requests must
     // not cancel it half-way (and leave an invalid index).
     await client.query('set statement_timeout = 0');

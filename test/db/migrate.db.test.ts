@@ -1,13 +1,14 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase, rowsOf } from '../../src/db/client.js';
-import { buildPendingIndexesConcurrently, INDEX_BUILD_LOCK_KEY } from '../../src/db/index-builds.js';
+import { buildPendingIndexesConcurrently } from '../../src/db/index-builds.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
@@ -301,17 +302,50 @@ describe('migrations', () => {
       }),
   );
 
-  it.runIf(process.env.DATABASE_URL)('refuses to build while another build ahead runs on the server', () =>
-    withListIndexesBuiltAhead(async (database, _built, url) => {
-      const other = new pg.Client({ connectionString: url });
-      await other.connect();
-      try {
-        await other.query('select pg_advisory_lock($1)', [INDEX_BUILD_LOCK_KEY]);
-        await expect(buildPendingIndexesConcurrently(url, MIGRATIONS)).rejects.toThrow(/another build/);
-      } finally {
-        await other.end();
-      }
-      await database.migrate();
-    }),
+  it.runIf(process.env.DATABASE_URL)(
+    'holds an instance that starts while the indexes are built ahead until the migration is done, without holding up the builds',
+    () =>
+      withNewDatabase(async (url) => {
+        await migrateUpTo(url, LIST_INDEXES_MIGRATION);
+        // A writer's open transaction holds the first build at its start, long enough for an
+        // instance to start meanwhile.
+        const writer = new pg.Client({ connectionString: url });
+        await writer.connect();
+        await writer.query('begin');
+        await writer.query(`update transactions set status = status where false`);
+        const outcomes: string[] = [];
+        const upgrade = withHandle(url, (database) =>
+          database.migrate({ buildIndexesConcurrently: ({ outcome }) => outcomes.push(outcome) }),
+        );
+        // Asked outside the writer's transaction, which sees the server's activity as at its start.
+        const watcher = new pg.Client({ connectionString: url });
+        await watcher.connect();
+        const building = async () =>
+          rowsOf<{ n: number }>(
+            await watcher.query(
+              `select count(*)::int as n from pg_stat_activity
+               where datname = current_database() and query like 'CREATE INDEX CONCURRENTLY%' and state = 'active'`,
+            ),
+          )[0]?.n === 1;
+        await expect.poll(building, { timeout: 10_000 }).toBe(true);
+        await watcher.end();
+        let started = false;
+        const instance = withHandle(url, async (database) => {
+          await database.migrate();
+          started = true;
+        });
+        await setTimeout(500);
+        expect(started).toBe(false);
+        await writer.query('commit');
+        await writer.end();
+        const done = Promise.all([upgrade, instance]);
+        await expect(Promise.race([done, setTimeout(20_000, 'stuck')])).resolves.not.toBe('stuck');
+        expect(outcomes).toEqual(Array(6).fill('built'));
+        await withHandle(url, async (database) => {
+          const indexes = await listIndexes(database);
+          expect(indexes).toHaveLength(6);
+          expect(indexes.every((index) => index.valid)).toBe(true);
+        });
+      }),
   );
 });
