@@ -178,6 +178,17 @@ describe('migrations', () => {
     await database.close();
   });
 
+  it('refuses to build indexes concurrently on the embedded database, which one process owns', async () => {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    try {
+      await expect(database.migrate({ buildIndexesConcurrently: () => {} })).rejects.toThrow(
+        /PostgreSQL only/,
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
   it.runIf(process.env.DATABASE_URL)(
     'migrates a database whose 0007 indexes were built concurrently ahead of it, keeping those indexes',
     () =>
