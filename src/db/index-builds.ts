@@ -14,6 +14,8 @@ import pg from 'pg';
  * `IF NOT EXISTS` (the migration would fail on the one built ahead), one on a table or column
  * that a pending migration creates (empty, or not there yet).
  */
+
+/** What became of one index that a pending migration builds. */
 export interface IndexOutcome {
   migration: string;
   index: string;
