@@ -32,11 +32,21 @@ async function main(): Promise<number> {
   const started = new Date();
   const database: BenchDatabase = await createBenchDatabase(adminUrl);
   log(`database ${database.name} created on ${new URL(adminUrl).host}`);
+  /** The scenario's own further databases (`newDatabase`), dropped as it ends. */
+  const scenarioDatabases: BenchDatabase[] = [];
+  const dropScenarioDatabases = () =>
+    Promise.all(
+      scenarioDatabases
+        .splice(0)
+        .map((extra) => extra.drop().then(() => log(`database ${extra.name} dropped`))),
+    );
   let interrupting = false;
   const interrupted = () => {
     interrupting = true;
-    log('interrupted: dropping the bench database');
-    Promise.allSettled([removeCompiled(), database.drop()]).finally(() => process.exit(130));
+    log('interrupted: dropping the bench databases');
+    Promise.allSettled([removeCompiled(), database.drop(), dropScenarioDatabases()]).finally(() =>
+      process.exit(130),
+    );
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
@@ -49,6 +59,12 @@ async function main(): Promise<number> {
     const context: BenchContext = {
       full: options.full,
       database: { name: database.name, url: database.url, handle: database.handle },
+      newDatabase: async () => {
+        const extra = await createBenchDatabase(adminUrl);
+        scenarioDatabases.push(extra);
+        log(`database ${extra.name} created`);
+        return { name: extra.name, url: extra.url, handle: extra.handle };
+      },
       log,
     };
     for (const scenario of scenarios) {
@@ -67,6 +83,8 @@ async function main(): Promise<number> {
           row: { figure: '(scenario failed)', value: null, baseline: null, target: null },
           error: message.split('\n')[0] ?? message,
         });
+      } finally {
+        if (!interrupting) await dropScenarioDatabases();
       }
     }
   } finally {

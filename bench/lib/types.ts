@@ -32,6 +32,11 @@ export interface BenchContext {
   full: boolean;
   /** The fresh bench database, migrated and emptied before each scenario. */
   database: { name: string; url: string; handle: DatabaseHandle };
+  /**
+   * Another fresh database on the same server, migrated, dropped once the scenario ends (or the
+   * run is interrupted): for figures that compare databases side by side.
+   */
+  newDatabase(): Promise<BenchContext['database']>;
   /** Progress, on stderr, so that stdout is the report alone. */
   log(message: string): void;
 }

@@ -2,9 +2,11 @@
  * Read latency as the table grows: the first page (500 rows) of `GET /api/banking/transactions`,
  * unfiltered and with each filter, over HTTP from the service (`npm start`, a child process)
  * against the very statement the service runs, sent through `pg` (the database's own time plus
- * the driver's); then the account details at the largest size. The history grows from 10,000
- * rows by COPY of older rows, with the same newest rows, so a flat figure means the page costs
- * the same whatever lies behind it.
+ * the driver's); then the account details at the largest size. Each size (10,000 rows, then
+ * 100,000 and 1,000,000 older ones loaded by COPY) is a database of its own with a service of
+ * its own, all holding the same newest rows, and each page is measured at every size in turn,
+ * so a flat figure means the page costs the same whatever lies behind it, measured in the same
+ * minutes rather than a load apart on a VM whose speed drifts.
  *
  * With `BENCH_EXPLAIN=<file>`, the `EXPLAIN (ANALYZE, BUFFERS)` of every statement measured is
  * written to that file at the largest size.
@@ -21,6 +23,7 @@ import {
   get,
   percentile,
   REFERENCE_SERVERS,
+  type RunningServer,
   runStatements,
   startReferenceServer,
   startService,
@@ -28,11 +31,13 @@ import {
 } from '../lib/http-load.js';
 import { createReadTeam, growHistory, type ReadTeam, STEP_MS } from '../lib/read-data.js';
 import { type ReadVariant, readVariants } from '../lib/read-variants.js';
-import type { Row, Scenario } from '../lib/types.js';
+import type { BenchContext, Row, Scenario } from '../lib/types.js';
 
 const SIZES = { quick: [10_000, 100_000], full: [10_000, 100_000, 1_000_000] };
 const SAMPLES = { quick: 60, full: 200 };
 const WARM_UP = 10;
+/** Consecutive samples of one side before the next side's (`measureInTurn`). */
+const BLOCK = 10;
 const PAGE = 500;
 const RATIO_TARGET = 1.5;
 const FLAT_TARGET = 1.5;
@@ -67,61 +72,100 @@ async function sideBySide<Name extends string>(samples: number, runs: Record<Nam
   return timings;
 }
 
+/** One side of a latency figure: requests over HTTP beside the statements they run, through pg. */
+interface Side {
+  name: string;
+  request: () => Promise<Buffer>;
+  countRows: (body: Buffer) => number;
+  client: pg.Client;
+  statements: Statement[];
+}
+
 /**
- * `samples` requests over HTTP and as many runs of `statements` through `client`, in turn; each
- * side checks the other's row count.
+ * `samples` requests over HTTP, each followed by a run of its statements through pg, for each
+ * side, in blocks of `BLOCK` per side taken in turn (after `WARM_UP` unmeasured of each): a
+ * machine that speeds up or slows down weighs on every side alike, while each block runs on a
+ * warm process (one request to each side in turn measured every process cold, and every ratio
+ * over HTTP higher). Each figure's HTTP and statement answers check each other's row count.
  */
-async function measure(
-  samples: number,
-  request: () => Promise<Buffer>,
-  countRows: (body: Buffer) => number,
-  client: pg.Client,
-  statements: Statement[],
-): Promise<Latency> {
-  // Parsed once, outside the measured requests: reading the JSON is the client's work.
-  const httpRows = countRows(await request());
-  // The rows of the list's statement; an empty page's id lookups (below) follow it.
-  const driverRows = await runStatements(client, statements.slice(0, 1));
-  const timings = await sideBySide(samples, {
-    http: request,
-    driver: () => runStatements(client, statements),
-  });
-  return { http: timings.get('http') ?? [], driver: timings.get('driver') ?? [], httpRows, driverRows };
+async function measureInTurn(samples: number, sides: Side[]): Promise<Map<string, Latency>> {
+  const results = new Map<string, Latency>();
+  for (const side of sides) {
+    results.set(side.name, {
+      http: [],
+      driver: [],
+      // Parsed once, outside the measured requests: reading the JSON is the client's work.
+      httpRows: side.countRows(await side.request()),
+      // The rows of the list's statement; an empty page's id lookups (below) follow it.
+      driverRows: await runStatements(side.client, side.statements.slice(0, 1)),
+    });
+  }
+  const runs = async (side: Side, times: number, measured: boolean) => {
+    const result = results.get(side.name) as Latency;
+    for (let i = 0; i < times; i++) {
+      const http = await timeMs(side.request);
+      const driver = await timeMs(() => runStatements(side.client, side.statements));
+      if (measured) {
+        result.http.push(http);
+        result.driver.push(driver);
+      }
+    }
+  };
+  for (const side of sides) await runs(side, WARM_UP, false);
+  for (let taken = 0; taken < samples; taken += BLOCK) {
+    for (const side of sides) await runs(side, Math.min(BLOCK, samples - taken), true);
+  }
+  return results;
+}
+
+/** One size of the history: its own database, team, service and pg client. */
+interface Site {
+  size: number;
+  database: BenchContext['database'];
+  team: ReadTeam;
+  variants: ReadVariant[];
+  client: pg.Client;
+  service: RunningServer;
 }
 
 export const readLatency: Scenario = {
   name: 'read-latency',
-  async run({ full, database, log }) {
+  async run({ full, database, newDatabase, log }) {
     const sizes = full ? SIZES.full : SIZES.quick;
     const samples = full ? SAMPLES.full : SAMPLES.quick;
     const largest = sizes.at(-1) as number;
-    const team: ReadTeam = await createReadTeam(database.handle.db, new Date());
-    const variants = readVariants(team);
-    const client = await connectClient(database.url);
-    const service = await startService(database.url);
-    const authorization = `Bearer ${team.apiKey}`;
-    const firstPage = (variant: ReadVariant) => {
-      const query = new URLSearchParams({ teamId: team.teamId, ...variant.query });
+    const newest = new Date();
+    const clients: pg.Client[] = [];
+    const services: RunningServer[] = [];
+    const firstPage = (site: Site, variant: ReadVariant) => {
+      const query = new URLSearchParams({ teamId: site.team.teamId, ...variant.query });
+      const authorization = `Bearer ${site.team.apiKey}`;
       return async () => {
-        const answer = await get(`${service.origin}/api/banking/transactions?${query}`, { authorization });
+        const answer = await get(`${site.service.origin}/api/banking/transactions?${query}`, {
+          authorization,
+        });
         if (answer.status !== 200) throw new Error(`${variant.name}: ${answer.status} ${answer.body}`);
         return answer.body;
       };
     };
-    const statementsOf = (variant: ReadVariant) =>
-      captureStatements(database.url, (db) =>
-        createTransactionsService(db).list(team.teamId, {
-          teamId: team.teamId,
+    const statementsOf = (site: Site, variant: ReadVariant) =>
+      captureStatements(site.database.url, (db) =>
+        createTransactionsService(db).list(site.team.teamId, {
+          teamId: site.team.teamId,
           ...variant.query,
         } as ListTransactionsInput),
       );
 
-    const bySize = new Map<number, Map<string, Latency>>();
+    const bySize = new Map<number, Map<string, Latency>>(sizes.map((size) => [size, new Map()]));
+    let site: Site | undefined;
     const explained: string[] = [];
     let details: Latency | undefined;
-    const unfiltered = variants[0] as ReadVariant;
     /** The first page unfiltered at the largest size, beside other ways to serve it. */
-    const measureAlternatives = async (service: () => Promise<Buffer>, statements: Statement[]) => {
+    const measureAlternatives = async (
+      client: pg.Client,
+      service: () => Promise<Buffer>,
+      statements: Statement[],
+    ) => {
       const reference = await startReferenceServer(
         {
           databaseUrl: database.url,
@@ -153,12 +197,28 @@ export const readLatency: Scenario = {
     };
     let alternatives: Map<string, number[]> | undefined;
     try {
+      // One database per size, each with the same newest rows, so that the sizes' first pages
+      // are measured in turn rather than minutes apart.
+      const sites: Site[] = [];
       for (const size of sizes) {
+        // The largest on the run's own database: the plans, the other servers and the account
+        // details are measured there.
+        const siteDatabase = size === largest ? database : await newDatabase();
+        const team = await createReadTeam(siteDatabase.handle.db, newest);
+        const client = await connectClient(siteDatabase.url);
+        clients.push(client);
         log(`read-latency: loading ${count(size)} transactions by COPY`);
         await growHistory(client, team, size);
-        const results = new Map<string, Latency>();
-        for (const variant of variants) {
-          const statements = await statementsOf(variant);
+        const service = await startService(siteDatabase.url);
+        services.push(service);
+        sites.push({ size, database: siteDatabase, team, variants: readVariants(team), client, service });
+      }
+      site = sites.at(-1) as Site;
+      for (const [index, variant] of site.variants.entries()) {
+        const sides: Side[] = [];
+        for (const each of sites) {
+          const sameVariant = each.variants[index] as ReadVariant;
+          const statements = await statementsOf(each, sameVariant);
           // One statement per page; a page that comes back empty with an accountId or connectionId
           // filter adds the lookups that tell a 404 from an empty list, and the baseline runs them too.
           const lookups = statements.slice(1);
@@ -168,51 +228,74 @@ export const readLatency: Scenario = {
           ) {
             throw new Error(`${variant.name}: ${statements.length} statements`);
           }
-          const result = await measure(samples, firstPage(variant), rowsOf, client, statements);
+          sides.push({
+            name: String(each.size),
+            request: firstPage(each, sameVariant),
+            countRows: rowsOf,
+            client: each.client,
+            statements,
+          });
+        }
+        const results = await measureInTurn(samples, sides);
+        for (const size of sizes) {
+          const result = results.get(String(size)) as Latency;
           const { httpRows, driverRows } = result;
           if (httpRows !== Math.min(PAGE, driverRows)) {
             throw new Error(
-              `${variant.name}: HTTP served ${httpRows} rows, the statement found ${driverRows}`,
+              `${variant.name} at ${count(size)}: HTTP served ${httpRows} rows, the statement found ${driverRows}`,
             );
           }
-          results.set(variant.name, result);
+          bySize.get(size)?.set(variant.name, result);
           log(
             `read-latency: ${count(size)} rows, ${variant.name}: ${httpRows} rows, p50 ` +
               `${p50(result.http).toFixed(2)} ms over HTTP, ${p50(result.driver).toFixed(2)} ms through pg`,
           );
-          if (size === largest && process.env.BENCH_EXPLAIN) {
-            explained.push(
-              await explain(client, `GET /api/banking/transactions, ${variant.name}`, statements),
-            );
-          }
         }
-        bySize.set(size, results);
+        if (process.env.BENCH_EXPLAIN) {
+          explained.push(
+            await explain(
+              site.client,
+              `GET /api/banking/transactions, ${variant.name}`,
+              sides.at(-1)?.statements ?? [],
+            ),
+          );
+        }
       }
 
-      alternatives = await measureAlternatives(firstPage(unfiltered), await statementsOf(unfiltered));
+      const { team, client, service } = site;
+      const unfiltered = site.variants[0] as ReadVariant;
+      alternatives = await measureAlternatives(
+        client,
+        firstPage(site, unfiltered),
+        await statementsOf(site, unfiltered),
+      );
 
       const accountId = team.accountIds[0] as string;
       const detailStatements = await captureStatements(database.url, (db) =>
         createAccountsService(db).details(team.teamId, accountId),
       );
       const detailsUrl = `${service.origin}/api/banking/accounts/${accountId}?teamId=${team.teamId}`;
-      details = await measure(
-        samples,
-        async () => {
-          const answer = await get(detailsUrl, { authorization });
-          if (answer.status !== 200) throw new Error(`account details: ${answer.status} ${answer.body}`);
-          return answer.body;
+      const authorization = `Bearer ${team.apiKey}`;
+      const measured = await measureInTurn(samples, [
+        {
+          name: 'details',
+          request: async () => {
+            const answer = await get(detailsUrl, { authorization });
+            if (answer.status !== 200) throw new Error(`account details: ${answer.status} ${answer.body}`);
+            return answer.body;
+          },
+          countRows: (body) => {
+            const { transactionCount } = JSON.parse(body.toString('utf8')) as { transactionCount: number };
+            if (transactionCount !== largest / team.accountIds.length) {
+              throw new Error(`account details: transactionCount ${transactionCount}`);
+            }
+            return 1;
+          },
+          client,
+          statements: detailStatements,
         },
-        (body) => {
-          const { transactionCount } = JSON.parse(body.toString('utf8')) as { transactionCount: number };
-          if (transactionCount !== largest / team.accountIds.length) {
-            throw new Error(`account details: transactionCount ${transactionCount}`);
-          }
-          return 1;
-        },
-        client,
-        detailStatements,
-      );
+      ]);
+      details = measured.get('details');
       if (process.env.BENCH_EXPLAIN) {
         explained.push(await explain(client, 'GET /api/banking/accounts/:id', detailStatements));
         const listStatements = await captureStatements(database.url, (db) =>
@@ -241,9 +324,11 @@ export const readLatency: Scenario = {
         log(`read-latency: plans written to ${process.env.BENCH_EXPLAIN}`);
       }
     } finally {
-      await service.stop();
-      await client.end();
+      for (const service of services) await service.stop();
+      for (const client of clients) await client.end();
     }
+    // Every site was made, or the scenario has thrown.
+    const { team, variants } = site as Site;
 
     const latencyAt = (size: number, variant: ReadVariant) => {
       const result = bySize.get(size)?.get(variant.name);
@@ -333,8 +418,10 @@ export const readLatency: Scenario = {
       rows,
       notes: [
         `read-latency: ${samples} sequential requests per figure (after ${WARM_UP} unmeasured) over one kept-alive ` +
-          'connection, alternating with as many runs of the statement the service sends (captured from its query log) ' +
+          'connection, each followed by a run of the statement the service sends (captured from its query log) ' +
           'through one pg client; HTTP time includes verifying the API key, serialisation and transfer of the body. ' +
+          `Each size is a database and a service of its own; a page is measured at every size in turn, ${BLOCK} ` +
+          'samples of one size before the next. ' +
           `The first page is ${PAGE} rows (fewer where fewer match: accountId+from+to, accountId+category=charity; none for the two marked "none", and an empty page with an accountId or connectionId filter adds the id lookups that tell a 404 from an empty list, which the baseline runs too). ` +
           `Data: ${team.accountIds.length} accounts over ${team.connectionIds.length} connections, one transaction every ` +
           `${(STEP_MS / 60_000).toFixed(1)} minutes going back from now.`,
