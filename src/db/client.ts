@@ -10,7 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
-import { buildPendingIndexesConcurrently, type IndexOutcome } from './index-builds.js';
+import { buildPendingIndexesConcurrently, type IndexOutcome, refuseInvalidIndexes } from './index-builds.js';
 import * as schema from './schema.js';
 
 /** The one database type the rest of the code sees, whichever engine is underneath. */
@@ -83,6 +83,7 @@ function openPostgres(connectionString: string, max: number, logger: QueryLogger
             options.buildIndexesConcurrently,
           );
         }
+        await refuseInvalidIndexes(connectionString, migrationsFolder);
         await migrateNodePg(drizzleNodePg(pool, { schema }), { migrationsFolder });
       }),
     ping: async () => {

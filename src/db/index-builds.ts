@@ -59,6 +59,40 @@ export async function buildPendingIndexesConcurrently(
   }
 }
 
+/**
+ * Refuses to migrate while an index that a pending migration builds `IF NOT EXISTS` is there but
+ * invalid: what a concurrent build leaves when it fails or its process is stopped mid-way. The
+ * migration would keep it, and the planner never uses an invalid index, so the reads it serves
+ * would go on without it, unnoticed. Run under the migration lock, before the migrator.
+ */
+export async function refuseInvalidIndexes(
+  connectionString: string,
+  migrationsFolder: string,
+): Promise<void> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const invalid: string[] = [];
+    for (const migration of await pendingMigrations(client, migrationsFolder)) {
+      for (const statement of migration.statements) {
+        const build = indexBuildOf(statement);
+        if (build?.ifNotExists && (await indexState(client, build.index)) === 'invalid') {
+          invalid.push(`${build.index} (migration ${migration.tag})`);
+        }
+      }
+    }
+    if (invalid.length > 0) {
+      throw new Error(
+        `nothing was migrated: invalid ${invalid.length === 1 ? 'index' : 'indexes'} ${invalid.join(', ')}, ` +
+          'left by a concurrent build that failed or was stopped. ' +
+          '`npm run migrate -- --build-indexes-concurrently` builds them again (or drop them), then migrate.',
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** A migration's `CREATE INDEX`, and the same build made concurrent. */
 export interface IndexBuild {
   index: string;

@@ -8,7 +8,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase, rowsOf } from '../../src/db/client.js';
-import { buildPendingIndexesConcurrently } from '../../src/db/index-builds.js';
+import { buildPendingIndexesConcurrently, refuseInvalidIndexes } from '../../src/db/index-builds.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
@@ -214,11 +214,41 @@ describe('migrations', () => {
         await database.db.execute(
           sql`update pg_index set indisvalid = false where indexrelid = ${first}::regclass`,
         );
-        await expect(database.migrate()).rejects.toThrow(/invalid/);
+        await expect(database.migrate()).rejects.toThrow(
+          `invalid index ${first} (migration ${LIST_INDEXES_MIGRATION})`,
+        );
         // Nothing of 0007 was applied: the old indexes are still there.
         const names = (await listIndexes(database)).map((index) => index.name);
         expect(names).toContain('transactions_team_date_idx');
       }),
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'refuses to migrate over an index of any pending migration that a failed concurrent build left invalid',
+    () =>
+      withMigratedDatabase((database, url) =>
+        withMigrationAfter(
+          [
+            'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");',
+            'CREATE INDEX IF NOT EXISTS "accounts_team_currency_idx" ON "accounts" USING btree ("team_id","currency");',
+          ],
+          async (folder) => {
+            await database.db.execute(
+              sql`create index concurrently "transactions_team_status_idx" on "transactions" ("team_id", "status")`,
+            );
+            await database.db.execute(
+              sql`update pg_index set indisvalid = false where indexrelid = '"transactions_team_status_idx"'::regclass`,
+            );
+            await expect(refuseInvalidIndexes(url, folder)).rejects.toThrow(
+              /^nothing was migrated: invalid index transactions_team_status_idx \(migration 0008_test\), left by a concurrent build .* --build-indexes-concurrently/,
+            );
+            // Built again ahead, it is valid, and the migration may run.
+            await buildPendingIndexesConcurrently(url, folder);
+            await refuseInvalidIndexes(url, folder);
+            await migrateFrom(url, folder);
+          },
+        ),
+      ),
   );
 
   it.runIf(process.env.DATABASE_URL)(
