@@ -77,15 +77,18 @@ export async function refuseInvalidIndexes(
       for (const statement of migration.statements) {
         const build = indexBuildOf(statement);
         if (build?.ifNotExists && (await indexState(client, build.index)) === 'invalid') {
-          invalid.push(`${build.index} (migration ${migration.tag})`);
+          const building = await beingBuilt(client, build.index);
+          invalid.push(`${build.index} (migration ${migration.tag}${building ? ', being built now' : ''})`);
         }
       }
     }
     if (invalid.length > 0) {
+      const one = invalid.length === 1;
       throw new Error(
-        `nothing was migrated: invalid ${invalid.length === 1 ? 'index' : 'indexes'} ${invalid.join(', ')}, ` +
-          'left by a concurrent build that failed or was stopped. ' +
-          '`npm run migrate -- --build-indexes-concurrently` builds them again (or drop them), then migrate.',
+        `nothing was migrated: invalid ${one ? 'index' : 'indexes'} ${invalid.join(', ')}. An index is ` +
+          'invalid while a concurrent build runs, and after one that failed or was stopped: wait for ' +
+          `the build, or run \`npm run migrate -- --build-indexes-concurrently\`, which builds ${one ? 'it' : 'them'} ` +
+          'again and migrates.',
       );
     }
   } finally {
@@ -193,6 +196,15 @@ async function indexState(client: pg.Client, index: string): Promise<'valid' | '
   );
   const [row] = rows;
   return row ? (row.valid ? 'valid' : 'invalid') : null;
+}
+
+/** Whether a `CREATE INDEX` of `index` is running in some session (as far as this role may see). */
+async function beingBuilt(client: pg.Client, index: string) {
+  const { rows } = await client.query<{ found: boolean }>(
+    'select exists (select 1 from pg_stat_progress_create_index where index_relid = to_regclass($1)) as found',
+    [`"${index}"`],
+  );
+  return rows[0]?.found === true;
 }
 
 async function dropConcurrently(client: pg.Client, index: string) {

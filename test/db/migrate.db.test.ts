@@ -240,12 +240,55 @@ describe('migrations', () => {
               sql`update pg_index set indisvalid = false where indexrelid = '"transactions_team_status_idx"'::regclass`,
             );
             await expect(refuseInvalidIndexes(url, folder)).rejects.toThrow(
-              /^nothing was migrated: invalid index transactions_team_status_idx \(migration 0008_test\), left by a concurrent build .* --build-indexes-concurrently/,
+              /^nothing was migrated: invalid index transactions_team_status_idx \(migration 0008_test\)\. .* --build-indexes-concurrently`, which builds it again/,
             );
             // Built again ahead, it is valid, and the migration may run.
             await buildPendingIndexesConcurrently(url, folder);
             await refuseInvalidIndexes(url, folder);
             await migrateFrom(url, folder);
+          },
+        ),
+      ),
+  );
+
+  it.runIf(process.env.DATABASE_URL)(
+    'refuses to migrate while an index of a pending migration is still being built concurrently, and says so',
+    () =>
+      withMigratedDatabase((_database, url) =>
+        withMigrationAfter(
+          [
+            'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");',
+          ],
+          async (folder) => {
+            // A writer's open transaction holds the build, invalid, at its start.
+            const [writer, builder, watcher] = [url, url, url].map(
+              (connectionString) => new pg.Client({ connectionString }),
+            ) as [pg.Client, pg.Client, pg.Client];
+            await Promise.all([writer.connect(), builder.connect(), watcher.connect()]);
+            try {
+              await writer.query('begin');
+              await writer.query('update transactions set status = status where false');
+              const build = builder.query(
+                'create index concurrently "transactions_team_status_idx" on "transactions" ("team_id", "status")',
+              );
+              for (let tries = 0; ; tries++) {
+                // Asked outside the writer's transaction, which sees the catalog as at its start.
+                const found = await watcher.query(
+                  `select to_regclass('"transactions_team_status_idx"') as oid`,
+                );
+                if (found.rows[0]?.oid) break;
+                if (tries > 100) throw new Error('the build did not start');
+                await setTimeout(50);
+              }
+              await expect(refuseInvalidIndexes(url, folder)).rejects.toThrow(
+                'invalid index transactions_team_status_idx (migration 0008_test, being built now)',
+              );
+              await writer.query('rollback');
+              await build;
+              await refuseInvalidIndexes(url, folder);
+            } finally {
+              await Promise.all([writer.end(), builder.end(), watcher.end()]);
+            }
           },
         ),
       ),
