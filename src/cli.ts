@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
-import type { IndexOutcome } from './db/index-builds.js';
+import { type IndexOutcome, InvalidIndexesError } from './db/index-builds.js';
 
 const USAGE = 'usage: cli migrate [--build-indexes-concurrently]\n';
 
@@ -65,7 +65,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
     process.stderr.write(
-      `${error instanceof ConfigError ? error.message : (error?.stack ?? String(error))}\n`,
+      `${error instanceof ConfigError || error instanceof InvalidIndexesError ? error.message : (error?.stack ?? String(error))}\n`,
     );
     process.exit(1);
   },

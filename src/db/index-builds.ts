@@ -59,6 +59,9 @@ export async function buildPendingIndexesConcurrently(
   }
 }
 
+/** A migration refused over invalid indexes: its message says what to do, for an operator. */
+export class InvalidIndexesError extends Error {}
+
 /**
  * Refuses to migrate while an index that a pending migration builds `IF NOT EXISTS` is there but
  * invalid: what a concurrent build leaves when it fails or its process is stopped mid-way. The
@@ -84,7 +87,7 @@ export async function refuseInvalidIndexes(
     }
     if (invalid.length > 0) {
       const one = invalid.length === 1;
-      throw new Error(
+      throw new InvalidIndexesError(
         `nothing was migrated: invalid ${one ? 'index' : 'indexes'} ${invalid.join(', ')}. An index is ` +
           'invalid while a concurrent build runs, and after one that failed or was stopped: wait for ' +
           `the build, or run \`npm run migrate -- --build-indexes-concurrently\`, which builds ${one ? 'it' : 'them'} ` +
