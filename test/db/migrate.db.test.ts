@@ -13,6 +13,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
 const LIST_INDEXES_MIGRATION = '0007_list_indexes_type_prefix';
+/** An index on a table that exists, as a migration after 0007 would build it. */
+const TEAM_STATUS_INDEX =
+  'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");';
 
 /** A copy of the project's migrations, its journal's entries as `edit` answers them; removed after `use`. */
 async function withMigrationsFolder<T>(
@@ -229,7 +232,7 @@ describe('migrations', () => {
       withMigratedDatabase((database, url) =>
         withMigrationAfter(
           [
-            'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");',
+            TEAM_STATUS_INDEX,
             'CREATE INDEX IF NOT EXISTS "accounts_team_currency_idx" ON "accounts" USING btree ("team_id","currency");',
           ],
           async (folder) => {
@@ -255,42 +258,37 @@ describe('migrations', () => {
     'refuses to migrate while an index of a pending migration is still being built concurrently, and says so',
     () =>
       withMigratedDatabase((_database, url) =>
-        withMigrationAfter(
-          [
-            'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");',
-          ],
-          async (folder) => {
-            // A writer's open transaction holds the build, invalid, at its start.
-            const [writer, builder, watcher] = [url, url, url].map(
-              (connectionString) => new pg.Client({ connectionString }),
-            ) as [pg.Client, pg.Client, pg.Client];
-            await Promise.all([writer.connect(), builder.connect(), watcher.connect()]);
-            try {
-              await writer.query('begin');
-              await writer.query('update transactions set status = status where false');
-              const build = builder.query(
-                'create index concurrently "transactions_team_status_idx" on "transactions" ("team_id", "status")',
+        withMigrationAfter([TEAM_STATUS_INDEX], async (folder) => {
+          // A writer's open transaction holds the build, invalid, at its start.
+          const [writer, builder, watcher] = [url, url, url].map(
+            (connectionString) => new pg.Client({ connectionString }),
+          ) as [pg.Client, pg.Client, pg.Client];
+          await Promise.all([writer.connect(), builder.connect(), watcher.connect()]);
+          try {
+            await writer.query('begin');
+            await writer.query('update transactions set status = status where false');
+            const build = builder.query(
+              'create index concurrently "transactions_team_status_idx" on "transactions" ("team_id", "status")',
+            );
+            for (let tries = 0; ; tries++) {
+              // Asked outside the writer's transaction, which sees the catalog as at its start.
+              const found = await watcher.query(
+                `select to_regclass('"transactions_team_status_idx"') as oid`,
               );
-              for (let tries = 0; ; tries++) {
-                // Asked outside the writer's transaction, which sees the catalog as at its start.
-                const found = await watcher.query(
-                  `select to_regclass('"transactions_team_status_idx"') as oid`,
-                );
-                if (found.rows[0]?.oid) break;
-                if (tries > 100) throw new Error('the build did not start');
-                await setTimeout(50);
-              }
-              await expect(refuseInvalidIndexes(url, folder)).rejects.toThrow(
-                'invalid index transactions_team_status_idx (migration 0008_test, being built now)',
-              );
-              await writer.query('rollback');
-              await build;
-              await refuseInvalidIndexes(url, folder);
-            } finally {
-              await Promise.all([writer.end(), builder.end(), watcher.end()]);
+              if (found.rows[0]?.oid) break;
+              if (tries > 100) throw new Error('the build did not start');
+              await setTimeout(50);
             }
-          },
-        ),
+            await expect(refuseInvalidIndexes(url, folder)).rejects.toThrow(
+              'invalid index transactions_team_status_idx (migration 0008_test, being built now)',
+            );
+            await writer.query('rollback');
+            await build;
+            await refuseInvalidIndexes(url, folder);
+          } finally {
+            await Promise.all([writer.end(), builder.end(), watcher.end()]);
+          }
+        }),
       ),
   );
 
@@ -336,7 +334,7 @@ describe('migrations', () => {
             'CREATE INDEX "transactions_status_idx" ON "transactions" USING btree ("status");',
             'CREATE TABLE "notes" ("id" text PRIMARY KEY, "body" text);',
             'CREATE INDEX IF NOT EXISTS "notes_body_idx" ON "notes" USING btree ("body");',
-            'CREATE INDEX IF NOT EXISTS "transactions_team_status_idx" ON "transactions" USING btree ("team_id","status");',
+            TEAM_STATUS_INDEX,
           ],
           async (folder) => {
             const outcomes = await buildPendingIndexesConcurrently(url, folder);
