@@ -37,26 +37,18 @@ export async function buildPendingIndexesConcurrently(
   migrationsFolder: string,
   onOutcome: (outcome: IndexOutcome) => void = () => {},
 ): Promise<IndexOutcome[]> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
+  return withClient(connectionString, async (client) => {
     // A build of a large table may take minutes: a server-wide limit meant for requests must
     // not cancel it half-way (and leave an invalid index).
     await client.query('set statement_timeout = 0');
     const outcomes: IndexOutcome[] = [];
-    for (const migration of await pendingMigrations(client, migrationsFolder)) {
-      for (const statement of migration.statements) {
-        const build = indexBuildOf(statement);
-        if (!build) continue;
-        const outcome = { migration: migration.tag, ...(await buildAhead(client, build)) };
-        outcomes.push(outcome);
-        onOutcome(outcome);
-      }
+    for (const { migration, build } of await pendingIndexBuilds(client, migrationsFolder)) {
+      const outcome = { migration, ...(await buildAhead(client, build)) };
+      outcomes.push(outcome);
+      onOutcome(outcome);
     }
     return outcomes;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** A migration refused over invalid indexes: its message says what to do, for an operator. */
@@ -72,17 +64,12 @@ export async function refuseInvalidIndexes(
   connectionString: string,
   migrationsFolder: string,
 ): Promise<void> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
+  await withClient(connectionString, async (client) => {
     const invalid: string[] = [];
-    for (const migration of await pendingMigrations(client, migrationsFolder)) {
-      for (const statement of migration.statements) {
-        const build = indexBuildOf(statement);
-        if (build?.ifNotExists && (await indexState(client, build.index)) === 'invalid') {
-          const building = await beingBuilt(client, build.index);
-          invalid.push(`${build.index} (migration ${migration.tag}${building ? ', being built now' : ''})`);
-        }
+    for (const { migration, build } of await pendingIndexBuilds(client, migrationsFolder)) {
+      if (build.ifNotExists && (await indexState(client, build.index)) === 'invalid') {
+        const building = await beingBuilt(client, build.index);
+        invalid.push(`${build.index} (migration ${migration}${building ? ', being built now' : ''})`);
       }
     }
     if (invalid.length > 0) {
@@ -94,6 +81,15 @@ export async function refuseInvalidIndexes(
           'again and migrates.',
       );
     }
+  });
+}
+
+/** `use` on a connection of its own to the server of `connectionString`, closed after. */
+async function withClient<T>(connectionString: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return await use(client);
   } finally {
     await client.end();
   }
@@ -157,6 +153,16 @@ async function pendingMigrations(client: pg.Client, migrationsFolder: string): P
   );
 }
 
+/** Every index build of the pending migrations, in order, with the tag of its migration. */
+async function pendingIndexBuilds(client: pg.Client, migrationsFolder: string) {
+  return (await pendingMigrations(client, migrationsFolder)).flatMap(({ tag, statements }) =>
+    statements.flatMap((statement) => {
+      const build = indexBuildOf(statement);
+      return build ? [{ migration: tag, build }] : [];
+    }),
+  );
+}
+
 async function buildAhead(client: pg.Client, build: IndexBuild): Promise<Omit<IndexOutcome, 'migration'>> {
   const about = { index: build.index, table: build.table };
   const left = (reason: string) => ({ ...about, outcome: 'left to the migration' as const, reason });
@@ -167,7 +173,7 @@ async function buildAhead(client: pg.Client, build: IndexBuild): Promise<Omit<In
   const state = await indexState(client, build.index);
   if (state === 'valid') return { ...about, outcome: 'present' };
   // What a concurrent build that failed leaves: the planner never uses it, and IF NOT EXISTS
-  // would keep it. (Migration 0007 refuses to run over one of its own.)
+  // would keep it. (`refuseInvalidIndexes` stops the migrator from running over one.)
   if (state === 'invalid') await dropConcurrently(client, build.index);
   const started = performance.now();
   try {
