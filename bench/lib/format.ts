@@ -19,6 +19,8 @@ export function formatMeasure(measure: Measure): string {
       return `${value.toFixed(2)} s`;
     case 'ms':
       return `${value.toFixed(1)} ms`;
+    case 'µs':
+      return `${integer.format(value)} µs`;
   }
 }
 

@@ -18,6 +18,7 @@ import type { BareHttpInput } from './bare-http.js';
 import type { Statement } from './capture.js';
 import { forkChild } from './child.js';
 import { compiledPath } from './compile.js';
+import { type MachineCpu, machineCpu } from './cpu-budget.js';
 import type { DriverChildInput, DriverCommand, DriverReport, DriverWindow } from './driver-child.js';
 import { startFlags } from './project.js';
 import type { ReferenceServerInput } from './reference-server.js';
@@ -298,6 +299,21 @@ export interface Throughput {
   databaseCpuMsEach: number | null;
   /** Minor page faults of the server's processes (HTTP only; see `ProcessUsage`). */
   pageFaultsEach: number | null;
+  /** The bench process, which runs autocannon (HTTP only): the load generator's share of the cores. */
+  loadCpuMsEach: number | null;
+  /** All the machine's cores, whoever used them (the kernel's network stack too), from /proc/stat. */
+  machineCpuMsEach: number | null;
+  /** The share of the cores' time that was used during the run. */
+  machineBusy: number | null;
+}
+
+/** The machine's CPU per unit of work between two readings, and how busy its cores were. */
+function machineUse(before: MachineCpu | null, after: MachineCpu | null, units: number) {
+  if (before === null || after === null || units === 0 || after.totalMs <= before.totalMs) {
+    return { machineCpuMsEach: null, machineBusy: null };
+  }
+  const busyMs = after.busyMs - before.busyMs;
+  return { machineCpuMsEach: busyMs / units, machineBusy: busyMs / (after.totalMs - before.totalMs) };
 }
 
 const perUnit = (before: number | null, after: number | null, units: number) =>
@@ -315,7 +331,11 @@ export async function httpThroughput(
 ): Promise<Throughput> {
   const serverBefore = measured ? await treeUsage(measured.server.pid) : null;
   const databaseBefore = measured ? await backendsCpuMs(measured.monitor) : null;
+  const machineBefore = await machineCpu();
+  const loadBefore = process.cpuUsage();
   const result = await autocannon({ url, headers, connections: CONCURRENCY, duration: seconds });
+  const load = process.cpuUsage(loadBefore);
+  const machineAfter = await machineCpu();
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0) throw new Error(`${url}: ${failed} of ${result.requests.total} requests failed`);
   const n = result.requests.total;
@@ -324,6 +344,8 @@ export async function httpThroughput(
     perSecond: n / result.duration,
     clientCpuMsEach: perUnit(serverBefore?.cpuMs ?? null, serverAfter?.cpuMs ?? null, n),
     pageFaultsEach: perUnit(serverBefore?.minorFaults ?? null, serverAfter?.minorFaults ?? null, n),
+    loadCpuMsEach: perUnit(0, (load.user + load.system) / 1000, n),
+    ...machineUse(machineBefore, machineAfter, n),
     databaseCpuMsEach:
       measured && databaseBefore
         ? perUnit(0, backendsDelta(databaseBefore, await backendsCpuMs(measured.monitor)), n)
@@ -380,6 +402,7 @@ export async function startDriverBaseline(
     async run(seconds) {
       const databaseBefore = monitor ? await backendsCpuMs(monitor) : null;
       const command: DriverCommand = { run: { seconds } };
+      const machineBefore = await machineCpu();
       const windows = await Promise.all(
         children.map((child) => {
           const answer = nextReport(child);
@@ -387,6 +410,7 @@ export async function startDriverBaseline(
           return answer;
         }),
       );
+      const machineAfter = await machineCpu();
       const databaseCpu =
         monitor && databaseBefore ? backendsDelta(databaseBefore, await backendsCpuMs(monitor)) : null;
       const done = windows.reduce((sum, window) => sum + (window as DriverWindow).done, 0);
@@ -396,6 +420,8 @@ export async function startDriverBaseline(
         clientCpuMsEach: done > 0 ? clientCpu / done : null,
         databaseCpuMsEach: databaseCpu === null ? null : perUnit(0, databaseCpu, done),
         pageFaultsEach: null,
+        loadCpuMsEach: null,
+        ...machineUse(machineBefore, machineAfter, done),
       };
     },
     stop: stopAll,

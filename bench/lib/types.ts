@@ -3,7 +3,7 @@ import type { DatabaseHandle } from '../../src/db/client.js';
 /** A measured quantity; `unit` decides how it is printed. */
 export interface Measure {
   value: number;
-  unit: 'rows/s' | 'req/s' | 'MB' | 's' | 'ms' | 'rows';
+  unit: 'rows/s' | 'req/s' | 'MB' | 's' | 'ms' | 'µs' | 'rows';
 }
 
 /** One line of the result table: a figure beside its baseline from the same run. */

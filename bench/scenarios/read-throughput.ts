@@ -15,6 +15,7 @@ import { createAccountsService } from '../../src/banking/accounts/service.js';
 import { createTransactionsService } from '../../src/banking/transactions/service.js';
 import type { BareHttpInput } from '../lib/bare-http.js';
 import { captureStatements, type Statement } from '../lib/capture.js';
+import { serverBudgetMs } from '../lib/cpu-budget.js';
 import { connectClient } from '../lib/database.js';
 import { count, formatRatio } from '../lib/format.js';
 import {
@@ -142,6 +143,9 @@ function pooled(runs: Throughput[]): Throughput {
     clientCpuMsEach: weighted((run) => run.clientCpuMsEach),
     databaseCpuMsEach: weighted((run) => run.databaseCpuMsEach),
     pageFaultsEach: weighted((run) => run.pageFaultsEach),
+    loadCpuMsEach: weighted((run) => run.loadCpuMsEach),
+    machineCpuMsEach: weighted((run) => run.machineCpuMsEach),
+    machineBusy: weighted((run) => run.machineBusy),
   };
 }
 
@@ -150,6 +154,56 @@ const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(3)} ms`)
 const faults = (each: number | null) =>
   each === null ? 'page faults n/a' : `${each.toFixed(2)} page faults`;
 const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
+const microseconds = (ms: number) => ({ value: ms * 1000, unit: 'µs' }) as const;
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+/** How busy the machine's cores were in `runs`, and what all of them spent per request. */
+const machine = (runs: Throughput) =>
+  runs.machineBusy === null
+    ? ''
+    : `; the machine's cores busy ${percent(runs.machineBusy)}, ${cpu(runs.machineCpuMsEach)} of their CPU per request`;
+
+/** One round's budget: the CPU per request 70% of that round's driver rate leaves a server. */
+interface RoundBudget {
+  rate: number;
+  budgetMs: number;
+  /** The driver's own CPU per statement in that round. */
+  driverMs: number;
+  /** The service's run of that round. */
+  service: Throughput;
+  /** Everything on the machine but the service's processes, per request of its run. */
+  restMs: number;
+}
+
+/** Each round's budget, from the driver's rate and what the rest of the machine spent beside the service. */
+function budgetRounds(driver: Throughput[], service: Throughput[], cores: number): RoundBudget[] | null {
+  const rounds: RoundBudget[] = [];
+  for (const [round, run] of service.entries()) {
+    const driverRun = driver[round];
+    const { clientCpuMsEach: serverMs, machineCpuMsEach: machineMs } = run;
+    if (!driverRun || driverRun.clientCpuMsEach === null || serverMs === null || machineMs === null)
+      return null;
+    const rate = TARGET * driverRun.perSecond;
+    const restMs = machineMs - serverMs;
+    rounds.push({
+      rate,
+      budgetMs: serverBudgetMs(rate, cores, restMs),
+      driverMs: driverRun.clientCpuMsEach,
+      service: run,
+      restMs,
+    });
+  }
+  return rounds.length > 0 ? rounds : null;
+}
+
+function describeRound({ rate, budgetMs, driverMs, service, restMs }: RoundBudget): string {
+  const database = service.databaseCpuMsEach ?? 0;
+  const load = service.loadCpuMsEach ?? 0;
+  return (
+    `${count(rate)} req/s leave ${cpu(budgetMs)} (the rest of the machine ${cpu(restMs)}: PostgreSQL ` +
+    `${cpu(database)}, autocannon ${cpu(load)}, the kernel and the rest ${cpu(restMs - database - load)}), ` +
+    `the service spent ${cpu(service.clientCpuMsEach)}, the driver ${cpu(driverMs)} of its own`
+  );
+}
 
 export const readThroughput: Scenario = {
   name: 'read-throughput',
@@ -191,6 +245,7 @@ export const readThroughput: Scenario = {
     const headers = { authorization: `Bearer ${team.apiKey}` };
     const rows: Row[] = [];
     const notes: string[] = [];
+    const budgetNotes: string[] = [];
     // The service as a deployment on this machine runs it, one process per core, and as one
     // process (`npm start`'s default), which is what a core of it serves.
     const cores = availableParallelism();
@@ -297,12 +352,33 @@ export const readThroughput: Scenario = {
               `read-throughput: ${endpoint.name}, ${contender.label}, ${processesOf(workers)}: ratio in each ` +
                 `round ${contender.ratios.map(formatRatio).join(', ')}; CPU per request: its processes ` +
                 `${cpu(own.clientCpuMsEach)} (${faults(own.pageFaultsEach)}), PostgreSQL ` +
-                `${cpu(own.databaseCpuMsEach)}` +
+                `${cpu(own.databaseCpuMsEach)}, autocannon ${cpu(own.loadCpuMsEach)}${machine(own)}` +
                 (c === 0
-                  ? `; per statement through pg: its processes ${cpu(pgCpu.clientCpuMsEach)}, PostgreSQL ` +
-                    `${cpu(pgCpu.databaseCpuMsEach)}.`
+                  ? `. Per statement through pg: its processes ${cpu(pgCpu.clientCpuMsEach)}, PostgreSQL ` +
+                    `${cpu(pgCpu.databaseCpuMsEach)}${machine(pgCpu)}.`
                   : '.'),
             );
+            // What the target leaves any server on this machine: the CPU per request that fits in
+            // the cores at the target rate once PostgreSQL and autocannon have had theirs, beside
+            // what the driver alone spends per statement (a server runs the same statement).
+            // What the target leaves any server on this machine, round by round as the ratios are.
+            const budgets = c === 0 && i === 0 ? budgetRounds(driver, contender.runs, cores) : null;
+            if (budgets) {
+              rows.push({
+                figure: `  CPU per request left to a server at ${percent(TARGET)} of the driver on these ${cores} cores`,
+                value: microseconds(median(budgets.map((round) => round.budgetMs))),
+                baseline: {
+                  label: "the driver's own CPU per statement",
+                  value: microseconds(median(budgets.map((round) => round.driverMs))),
+                },
+                ratio: median(budgets.map((round) => round.budgetMs / round.driverMs)),
+                target: null,
+              });
+              budgetNotes.push(
+                `read-throughput: ${endpoint.name}, CPU per request left to a server at ${percent(TARGET)} of the ` +
+                  `driver, in each round: ${budgets.map(describeRound).join('; ')}.`,
+              );
+            }
           }
         }
         const best = perSecond(
@@ -348,6 +424,14 @@ export const readThroughput: Scenario = {
         'connections in all, and the other servers beside it run in as many processes; the rows after them are one ' +
         'process against one. Autocannon, the server measured and ' +
         'PostgreSQL share the cores; the driver processes and PostgreSQL share them during their runs.',
+      'read-throughput: "CPU per request left to a server": a rate is at most the CPU time of the cores divided by ' +
+        'what one request costs the whole machine (the server, PostgreSQL, autocannon, the kernel: /proc/stat). At ' +
+        "the target rate, the cores less what the rest of the machine spent per request in the service's runs leave " +
+        "that much for the server's processes, at the costs measured: a server that spends more cannot reach the " +
+        'target here, and one that spends less may still be held back by something else (the cores were not ' +
+        "always all busy). A server runs the same statement through pg, so where this is below the driver's own CPU " +
+        'per statement no server that sends it through pg reaches the target on this machine, whatever else it does or leaves out.',
+      ...budgetNotes,
     );
     return { rows, notes };
   },
