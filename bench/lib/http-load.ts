@@ -171,19 +171,29 @@ export async function startBareHttp(
   return forkServer('bench/lib/bare-http.ts', input);
 }
 
-/** The paths of a reference server, and what each is beside the service. */
+/** The paths of a reference server, what each is beside the service, and a short name for notes. */
 export const REFERENCE_SERVERS = [
   {
     path: '/fast-json-stringify',
     label:
       'hand-written: node:http, pg, fast-json-stringify (same mapping and schema; no key, validation, headers)',
+    name: 'the hand-written server',
   },
-  { path: '/json-stringify', label: 'the same hand-written server with JSON.stringify' },
+  {
+    path: '/json-stringify',
+    label: 'the same hand-written server with JSON.stringify',
+    name: 'its JSON.stringify',
+  },
   {
     path: '/fastify',
     label: 'plain Fastify: one route, the same statement, mapping and response schema, no hooks',
+    name: 'the plain Fastify route',
   },
-  { path: '/floor', label: "the statement through pg, then the service's bytes from bare node:http" },
+  {
+    path: '/floor',
+    label: "the statement through pg, then the service's bytes from bare node:http",
+    name: 'the floor',
+  },
 ] as const;
 
 /**

@@ -56,6 +56,8 @@ async function warmedThroughput(
 /** A server measured against the driver. */
 interface Contender {
   label: string;
+  /** Short, for notes. */
+  name: string;
   url: string;
   headers: Record<string, string>;
   server: RunningServer;
@@ -64,6 +66,7 @@ interface Contender {
 /** A contender's runs, one a round, and its ratio to the driver's run of the same round. */
 interface Measured {
   label: string;
+  name: string;
   runs: Throughput[];
   ratios: number[];
 }
@@ -111,10 +114,11 @@ async function alternate(
   }
   return {
     driver: driverRuns,
-    contenders: contenders.map(({ label }, index) => {
+    contenders: contenders.map(({ label, name }, index) => {
       const own = runs[index] as Throughput[];
       return {
         label,
+        name,
         runs: own,
         ratios: own.map((run, round) => run.perSecond / (driverRuns[round] as Throughput).perSecond),
       };
@@ -168,40 +172,50 @@ interface RoundBudget {
   budgetMs: number;
   /** The driver's own CPU per statement in that round. */
   driverMs: number;
-  /** The service's run of that round. */
-  service: Throughput;
-  /** Everything on the machine but the service's processes, per request of its run. */
-  restMs: number;
+  /** The service's own CPU per request in that round. */
+  serviceMs: number | null;
+  /** The run whose rest of the machine (all but the server's processes) cost least per request. */
+  cheapest: { name: string; run: Throughput; restMs: number };
 }
 
-/** Each round's budget, from the driver's rate and what the rest of the machine spent beside the service. */
-function budgetRounds(driver: Throughput[], service: Throughput[], cores: number): RoundBudget[] | null {
+/**
+ * Each round's budget, from the driver's rate and the least that the rest of the machine spent per
+ * request beside any server of that round. PostgreSQL's CPU per statement is lower the faster its
+ * backends are kept busy, so the server nearest the target rate usually leaves the most; the budget
+ * is then the most any server may spend, not what the slowest one was left.
+ */
+function budgetRounds(driver: Throughput[], contenders: Measured[], cores: number): RoundBudget[] | null {
   const rounds: RoundBudget[] = [];
-  for (const [round, run] of service.entries()) {
-    const driverRun = driver[round];
-    const { clientCpuMsEach: serverMs, machineCpuMsEach: machineMs } = run;
-    if (!driverRun || driverRun.clientCpuMsEach === null || serverMs === null || machineMs === null)
-      return null;
+  for (const [round, driverRun] of driver.entries()) {
+    if (driverRun.clientCpuMsEach === null) return null;
+    let cheapest: RoundBudget['cheapest'] | null = null;
+    for (const { name, runs } of contenders) {
+      const run = runs[round];
+      if (!run || run.clientCpuMsEach === null || run.machineCpuMsEach === null) return null;
+      const restMs = run.machineCpuMsEach - run.clientCpuMsEach;
+      if (!cheapest || restMs < cheapest.restMs) cheapest = { name, run, restMs };
+    }
+    if (!cheapest) return null;
     const rate = TARGET * driverRun.perSecond;
-    const restMs = machineMs - serverMs;
     rounds.push({
       rate,
-      budgetMs: serverBudgetMs(rate, cores, restMs),
+      budgetMs: serverBudgetMs(rate, cores, cheapest.restMs),
       driverMs: driverRun.clientCpuMsEach,
-      service: run,
-      restMs,
+      serviceMs: contenders[0]?.runs[round]?.clientCpuMsEach ?? null,
+      cheapest,
     });
   }
   return rounds.length > 0 ? rounds : null;
 }
 
-function describeRound({ rate, budgetMs, driverMs, service, restMs }: RoundBudget): string {
-  const database = service.databaseCpuMsEach ?? 0;
-  const load = service.loadCpuMsEach ?? 0;
+function describeRound({ rate, budgetMs, driverMs, serviceMs, cheapest }: RoundBudget): string {
+  const { name, run, restMs } = cheapest;
+  const database = run.databaseCpuMsEach ?? 0;
+  const load = run.loadCpuMsEach ?? 0;
   return (
-    `${count(rate)} req/s leave ${cpu(budgetMs)} (the rest of the machine ${cpu(restMs)}: PostgreSQL ` +
-    `${cpu(database)}, autocannon ${cpu(load)}, the kernel and the rest ${cpu(restMs - database - load)}), ` +
-    `the service spent ${cpu(service.clientCpuMsEach)}, the driver ${cpu(driverMs)} of its own`
+    `${count(rate)} req/s leave ${cpu(budgetMs)}, the rest of the machine taking at least ${cpu(restMs)} ` +
+    `(beside ${name}: PostgreSQL ${cpu(database)}, autocannon ${cpu(load)}, the kernel and the ` +
+    `rest ${cpu(restMs - database - load)}); the service spent ${cpu(serviceMs)}, the driver ${cpu(driverMs)} of its own`
   );
 }
 
@@ -278,9 +292,16 @@ export const readThroughput: Scenario = {
           );
           try {
             const contenders: Contender[] = [
-              { label: 'service', url: `${server.origin}${endpoint.path}`, headers, server },
-              ...REFERENCE_SERVERS.map(({ path, label }) => ({
+              {
+                label: 'service',
+                name: 'the service',
+                url: `${server.origin}${endpoint.path}`,
+                headers,
+                server,
+              },
+              ...REFERENCE_SERVERS.map(({ path, label, name }) => ({
                 label,
+                name,
                 url: `${reference.origin}${path}`,
                 headers: {},
                 server: reference,
@@ -362,7 +383,7 @@ export const readThroughput: Scenario = {
             // the cores at the target rate once PostgreSQL and autocannon have had theirs, beside
             // what the driver alone spends per statement (a server runs the same statement).
             // What the target leaves any server on this machine, round by round as the ratios are.
-            const budgets = c === 0 && i === 0 ? budgetRounds(driver, contender.runs, cores) : null;
+            const budgets = c === 0 && i === 0 ? budgetRounds(driver, contenders, cores) : null;
             if (budgets) {
               rows.push({
                 figure: `  CPU per request left to a server at ${percent(TARGET)} of the driver on these ${cores} cores`,
@@ -426,8 +447,8 @@ export const readThroughput: Scenario = {
         'PostgreSQL share the cores; the driver processes and PostgreSQL share them during their runs.',
       'read-throughput: "CPU per request left to a server": a rate is at most the CPU time of the cores divided by ' +
         'what one request costs the whole machine (the server, PostgreSQL, autocannon, the kernel: /proc/stat). At ' +
-        "the target rate, the cores less what the rest of the machine spent per request in the service's runs leave " +
-        "that much for the server's processes, at the costs measured: a server that spends more cannot reach the " +
+        'the target rate, the cores less the least that the rest of the machine spent per request beside any server ' +
+        "of the round leave that much for the server's processes: a server that spends more cannot reach the " +
         'target here, and one that spends less may still be held back by something else (the cores were not ' +
         "always all busy). A server runs the same statement through pg, so where this is below the driver's own CPU " +
         'per statement no server that sends it through pg reaches the target on this machine, whatever else it does or leaves out.',
