@@ -379,10 +379,8 @@ export const readThroughput: Scenario = {
                     `${cpu(pgCpu.databaseCpuMsEach)}${machine(pgCpu)}.`
                   : '.'),
             );
-            // What the target leaves any server on this machine: the CPU per request that fits in
-            // the cores at the target rate once PostgreSQL and autocannon have had theirs, beside
-            // what the driver alone spends per statement (a server runs the same statement).
-            // What the target leaves any server on this machine, round by round as the ratios are.
+            // Under the target row, what the target leaves any server on this machine, round by
+            // round as the ratios are, beside what the driver alone spends per statement.
             const budgets = c === 0 && i === 0 ? budgetRounds(driver, contenders, cores) : null;
             if (budgets) {
               rows.push({
