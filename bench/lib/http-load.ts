@@ -35,6 +35,8 @@ export interface RunningServer {
 interface ProcessUsage {
   /** CPU time, user + system (100 ticks a second). */
   cpuMs: number;
+  /** The part of `cpuMs` spent in the kernel (system calls, page faults) rather than the process's own code. */
+  systemMs: number;
   /**
    * Minor page faults: pages the process touched for the first time. A V8 heap that keeps growing
    * and shrinking (garbage promoted to the old generation, then collected) faults in fresh pages
@@ -47,7 +49,11 @@ interface ProcessUsage {
 async function usageOf(pid: number): Promise<ProcessUsage | null> {
   try {
     const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, minorFaults: Number(fields[7]) };
+    return {
+      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+      systemMs: Number(fields[12]) * 10,
+      minorFaults: Number(fields[7]),
+    };
   } catch {
     return null;
   }
@@ -66,6 +72,7 @@ async function treeUsage(pid: number): Promise<ProcessUsage | null> {
   for (const child of children.split(' ').filter(Boolean)) {
     const used = await usageOf(Number(child));
     total.cpuMs += used?.cpuMs ?? 0;
+    total.systemMs += used?.systemMs ?? 0;
     total.minorFaults += used?.minorFaults ?? 0;
   }
   return total;
@@ -305,6 +312,8 @@ export interface Throughput {
   perSecond: number;
   /** The service process (HTTP) or the bench process running the pg pool (driver). */
   clientCpuMsEach: number | null;
+  /** The part of it spent in the kernel (HTTP only). */
+  clientSystemMsEach: number | null;
   /** The PostgreSQL backends of the bench database. */
   databaseCpuMsEach: number | null;
   /** Minor page faults of the server's processes (HTTP only; see `ProcessUsage`). */
@@ -353,6 +362,7 @@ export async function httpThroughput(
   return {
     perSecond: n / result.duration,
     clientCpuMsEach: perUnit(serverBefore?.cpuMs ?? null, serverAfter?.cpuMs ?? null, n),
+    clientSystemMsEach: perUnit(serverBefore?.systemMs ?? null, serverAfter?.systemMs ?? null, n),
     pageFaultsEach: perUnit(serverBefore?.minorFaults ?? null, serverAfter?.minorFaults ?? null, n),
     loadCpuMsEach: perUnit(0, (load.user + load.system) / 1000, n),
     ...machineUse(machineBefore, machineAfter, n),
@@ -428,6 +438,7 @@ export async function startDriverBaseline(
       return {
         perSecond: done / seconds,
         clientCpuMsEach: done > 0 ? clientCpu / done : null,
+        clientSystemMsEach: null,
         databaseCpuMsEach: databaseCpu === null ? null : perUnit(0, databaseCpu, done),
         pageFaultsEach: null,
         loadCpuMsEach: null,

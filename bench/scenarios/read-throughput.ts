@@ -145,6 +145,7 @@ function pooled(runs: Throughput[]): Throughput {
   return {
     perSecond: median(runs.map((run) => run.perSecond)),
     clientCpuMsEach: weighted((run) => run.clientCpuMsEach),
+    clientSystemMsEach: weighted((run) => run.clientSystemMsEach),
     databaseCpuMsEach: weighted((run) => run.databaseCpuMsEach),
     pageFaultsEach: weighted((run) => run.pageFaultsEach),
     loadCpuMsEach: weighted((run) => run.loadCpuMsEach),
@@ -157,6 +158,7 @@ const processesOf = (workers: number) => `${workers} process${workers === 1 ? ''
 const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(3)} ms`);
 const faults = (each: number | null) =>
   each === null ? 'page faults n/a' : `${each.toFixed(2)} page faults`;
+const kernel = (ms: number | null) => (ms === null ? '' : `${cpu(ms)} of it in the kernel, `);
 const perSecond = (value: number) => ({ value, unit: 'req/s' }) as const;
 const microseconds = (ms: number) => ({ value: ms * 1000, unit: 'µs' }) as const;
 const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
@@ -372,7 +374,7 @@ export const readThroughput: Scenario = {
             notes.push(
               `read-throughput: ${endpoint.name}, ${contender.label}, ${processesOf(workers)}: ratio in each ` +
                 `round ${contender.ratios.map(formatRatio).join(', ')}; CPU per request: its processes ` +
-                `${cpu(own.clientCpuMsEach)} (${faults(own.pageFaultsEach)}), PostgreSQL ` +
+                `${cpu(own.clientCpuMsEach)} (${kernel(own.clientSystemMsEach)}${faults(own.pageFaultsEach)}), PostgreSQL ` +
                 `${cpu(own.databaseCpuMsEach)}, autocannon ${cpu(own.loadCpuMsEach)}${machine(own)}` +
                 (c === 0
                   ? `. Per statement through pg: its processes ${cpu(pgCpu.clientCpuMsEach)}, PostgreSQL ` +
