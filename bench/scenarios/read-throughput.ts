@@ -182,9 +182,9 @@ interface RoundBudget {
 
 /**
  * Each round's budget, from the driver's rate and the least that the rest of the machine spent per
- * request beside any server of that round. PostgreSQL's CPU per statement is lower the faster its
- * backends are kept busy, so the server nearest the target rate usually leaves the most; the budget
- * is then the most any server may spend, not what the slowest one was left.
+ * request beside any server of that round. PostgreSQL's CPU per statement differs from one
+ * server's run to the next, often less beside the faster ones; taking the least makes the budget
+ * the most any server may spend, not what the slowest one was left.
  */
 function budgetRounds(driver: Throughput[], contenders: Measured[], cores: number): RoundBudget[] | null {
   const rounds: RoundBudget[] = [];
