@@ -123,9 +123,36 @@ export function indexBuildOf(statement: string): IndexBuild | undefined {
   };
 }
 
+/** An entry of drizzle-kit's journal (`meta/_journal.json`). */
+interface JournalEntry {
+  idx: number;
+  tag: string;
+  /** When it was generated (ms); the migrator records it as `created_at` once applied. */
+  when: number;
+}
+
 interface Migration {
   tag: string;
+  /** Its SQL split at drizzle-kit's breakpoints, as the migrator runs it. */
   statements: string[];
+}
+
+/** The migrations of `migrationsFolder` whose journal entry `keep` accepts, in the journal's order. */
+export async function readMigrations(
+  migrationsFolder: string,
+  keep: (entry: JournalEntry) => boolean,
+): Promise<Migration[]> {
+  const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+    entries: JournalEntry[];
+  };
+  return Promise.all(
+    journal.entries.filter(keep).map(async ({ tag }) => ({
+      tag,
+      statements: (await readFile(join(migrationsFolder, `${tag}.sql`), 'utf8')).split(
+        '--> statement-breakpoint',
+      ),
+    })),
+  );
 }
 
 /**
@@ -139,18 +166,7 @@ async function pendingMigrations(client: pg.Client, migrationsFolder: string): P
   );
   const last = rows[0]?.last;
   if (last == null) return [];
-  const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
-    entries: { tag: string; when: number }[];
-  };
-  const pending = journal.entries.filter((entry) => entry.when > Number(last));
-  return Promise.all(
-    pending.map(async ({ tag }) => ({
-      tag,
-      statements: (await readFile(join(migrationsFolder, `${tag}.sql`), 'utf8')).split(
-        '--> statement-breakpoint',
-      ),
-    })),
-  );
+  return readMigrations(migrationsFolder, (entry) => entry.when > Number(last));
 }
 
 /** Every index build of the pending migrations, in order, with the tag of its migration. */

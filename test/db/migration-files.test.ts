@@ -1,21 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexBuildOf } from '../../src/db/index-builds.js';
+import { indexBuildOf, readMigrations } from '../../src/db/index-builds.js';
 
 const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
 /** The first migration written for `migrate --build-indexes-concurrently` (docs/DECISIONS.md). */
 const FIRST_BUILT_AHEAD = 7;
 
-const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as {
-  entries: { idx: number; tag: string }[];
-};
-const migrations = journal.entries
-  .filter((entry) => entry.idx >= FIRST_BUILT_AHEAD)
-  .map(({ tag }) => ({
-    tag,
-    statements: readFileSync(join(MIGRATIONS, `${tag}.sql`), 'utf8').split('--> statement-breakpoint'),
-  }));
+const migrations = await readMigrations(MIGRATIONS, (entry) => entry.idx >= FIRST_BUILT_AHEAD);
 
 const CREATE_TABLE = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?((?:"[^"]+"\.)?"[^"]+")/im;
 const DROP_INDEX = /^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?(?:"[^"]+"\.)?"([^"]+)"/im;
