@@ -17,7 +17,19 @@ function makeAjv(options: Options) {
     ...options,
   });
   addFormats.default(ajv);
+  ajv.addFormat('http-url', { type: 'string', validate: isHttpUrl });
   return ajv;
+}
+
+/**
+ * An absolute `http://` or `https://` URL that the WHATWG URL parser reads, as every HTTP client
+ * here (and the banks' redirects) will read it. RFC 3986's `uri` format accepts strings that
+ * parser refuses (`https://a.com:65536/`, `https://1.1.1.256/`, `https://`), which then failed
+ * deep in a provider adapter instead of as a 400.
+ */
+export function isHttpUrl(text: string): boolean {
+  const url = URL.parse(text);
+  return url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
 }
 
 export function createValidatorCompiler(sharedSchemas: object[]): FastifySchemaCompiler<unknown> {

@@ -99,6 +99,14 @@ describe('institutions, providers and consent links', () => {
     for (const bad of [
       { redirectUrl: 'not a url' },
       { redirectUrl: 'ftp://example.com/x' },
+      // RFC 3986 URIs that the WHATWG URL parser, which the adapters and browsers use, refuses.
+      ...[
+        'https://a.com:65536/cb',
+        'https://',
+        'https://1.1.1.256/',
+        'https://[::1]:99999/',
+        'https://xn--/',
+      ].map((redirectUrl) => ({ redirectUrl })),
       { redirectUrl: 'https://example.com/cb', scopes: ['everything'] },
       { redirectUrl: 'https://example.com/cb', days: 0 },
     ]) {

@@ -7,8 +7,7 @@ export const LinkBody = Type.Object({
   provider: Type.String({ minLength: 1, maxLength: 64, examples: ['sandbox'] }),
   providerId: Type.String({ minLength: 1, maxLength: 128, description: 'The institution.' }),
   redirectUrl: Type.String({
-    format: 'uri',
-    pattern: '^https?://',
+    format: 'http-url',
     maxLength: 2048,
     description: 'Where the bank sends the user back after consenting.',
   }),
