@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 
@@ -6,11 +7,13 @@ import { AppError } from '../errors.js';
  * JSON parser reads every body as UTF-8 whatever charset its content type names, so a body a
  * client sent as `charset=latin1` would be stored with each accented letter turned into U+FFFD:
  * a body that names another charset is a 415 instead. Other content types are 415 already.
+ * Bytes that are not UTF-8 at all would be turned into U+FFFD the same way, so that two consent
+ * ids a client sent differently became one: such a body is a 400.
  */
 export function acceptJsonInUtf8Only(app: FastifyInstance) {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const charset = charsetOf(request.headers['content-type']);
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
       return done(
@@ -18,7 +21,11 @@ export function acceptJsonInUtf8Only(app: FastifyInstance) {
         undefined,
       );
     }
-    parseJson(request, String(body), done);
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) {
+      return done(new AppError('MALFORMED_REQUEST', 'The body is not valid UTF-8.'), undefined);
+    }
+    parseJson(request, bytes.toString('utf8'), done);
   });
 }
 

@@ -81,7 +81,12 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
   const get = (url: string, query: Record<string, string> = {}, who: Team = team) =>
     hit({ method: 'GET', url, authorization: bearer(who.apiKey), query: { teamId: who.teamId, ...query } });
   /** A JSON body sent as is, byte for byte. */
-  const postRaw = (url: string, payload: string, who: Team = team, contentType = 'application/json') =>
+  const postRaw = (
+    url: string,
+    payload: string | Buffer,
+    who: Team = team,
+    contentType = 'application/json',
+  ) =>
     hit({
       method: 'POST',
       url,
@@ -186,6 +191,23 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       const body = { ...validBody('/api/banking/connect', empty), consentId: 'charset-caf\u00e9' };
       const response = await postRaw('/api/banking/connect', JSON.stringify(body), empty, contentType);
       expect(expectProblem(response, 415).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect((await listConnections(t, empty)).map((c) => c.id).sort()).toEqual([...connectedByEmpty].sort());
+    });
+  });
+
+  describe('bytes that are not UTF-8', () => {
+    it.each([
+      ['a byte that never occurs in UTF-8', [0xff]],
+      ['a lead byte without its continuation', [0xc3]],
+      ['an overlong encoding of "/"', [0xc0, 0xaf]],
+      ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+    ])('a JSON body holding %s answers 400 and writes nothing', async (_, bytes) => {
+      // Decoded leniently, each would become U+FFFD, and two different consent ids one.
+      const text = JSON.stringify({ ...validBody('/api/banking/connect', empty), consentId: 'utf8-#' });
+      const [head, tail] = text.split('#') as [string, string];
+      const payload = Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]);
+      const response = await postRaw('/api/banking/connect', payload, empty);
+      expect(expectProblem(response, 400).code).toBe('MALFORMED_REQUEST');
       expect((await listConnections(t, empty)).map((c) => c.id).sort()).toEqual([...connectedByEmpty].sort());
     });
   });
