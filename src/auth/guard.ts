@@ -36,8 +36,7 @@ export function registerTeamGuard(app: FastifyInstance, keys: KeyCache) {
   });
 
   app.addHook('preValidation', (request, _reply, done) => {
-    const claimed = requestedTeamId(request);
-    if (typeof claimed === 'string' && claimed !== request.teamId) {
+    if (namesAnotherTeam(request)) {
       return done(new AppError('FORBIDDEN', 'The API key does not belong to this team.'));
     }
     done();
@@ -53,7 +52,16 @@ function admit(request: FastifyRequest, token: string, key: ActiveKey | null): A
   return undefined;
 }
 
-function requestedTeamId(request: FastifyRequest): unknown {
+/**
+ * Whether the body's `teamId` or the query's is a team other than the key's. Each is checked:
+ * a route reads its team from one of them, and a request naming the key's team in one place
+ * must not pass while it names another team in the other.
+ */
+function namesAnotherTeam(request: FastifyRequest): boolean {
   const fromBody = (request.body as Record<string, unknown> | undefined)?.teamId;
-  return fromBody ?? (request.query as Record<string, unknown> | undefined)?.teamId;
+  const fromQuery = (request.query as Record<string, unknown> | undefined)?.teamId;
+  return (
+    (typeof fromBody === 'string' && fromBody !== request.teamId) ||
+    (typeof fromQuery === 'string' && fromQuery !== request.teamId)
+  );
 }

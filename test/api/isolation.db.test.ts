@@ -121,10 +121,16 @@ function slotsOf(operation: Operation): { slots: Slot[]; unknown: string[] } {
 }
 
 /** One request of the matrix: whose id goes into each id slot. */
-function request(operation: Operation, slots: Slot[], idOf: (slot: Slot) => string, apiKey: string) {
+function request(
+  operation: Operation,
+  slots: Slot[],
+  idOf: (slot: Slot) => string,
+  apiKey: string,
+  also: { query?: Record<string, string>; body?: Record<string, unknown> } = {},
+) {
   const path: Record<string, string> = {};
-  const query: Record<string, string> = {};
-  const body: Record<string, unknown> = {};
+  const query: Record<string, string> = { ...also.query };
+  const body: Record<string, unknown> = { ...also.body };
   for (const slot of slots) {
     const value = slot.kind ? idOf(slot) : slot.fill?.();
     if (slot.location === 'path') path[slot.name] = String(value);
@@ -136,7 +142,7 @@ function request(operation: Operation, slots: Slot[], idOf: (slot: Slot) => stri
     url: fillPath(operation, path),
     authorization: bearer(apiKey),
     query,
-    ...(operation.body ? { body } : {}),
+    ...(operation.body || also.body ? { body } : {}),
   });
 }
 
@@ -258,6 +264,8 @@ describe("tenant isolation: team A's key on every team operation with team B's i
         idOf: (slot: Slot) => string;
         status: number;
         unknown?: (slot: Slot) => string;
+        /** A teamId named in the other place a request can carry one. */
+        also?: Parameters<typeof request>[4];
       }[] = [];
 
       if (takesTeam) {
@@ -271,6 +279,23 @@ describe("tenant isolation: team A's key on every team operation with team B's i
           idOf: (s) => first(b, s.kind as IdKind),
           status: 403,
         });
+        // A team named in the query must not be overruled by one in a JSON body, nor the other
+        // way round (GET bodies are never read).
+        const teamSlot = idSlots.find((slot) => slot.kind === 'team');
+        const other = teamSlot?.location === 'query' ? 'body' : 'query';
+        if (teamSlot?.location !== 'path' && !(other === 'body' && operation.method === 'GET')) {
+          for (const [here, there] of [
+            [b, a],
+            [a, b],
+          ] as const) {
+            variants.push({
+              label: `${here === a ? 'A' : 'B'}'s teamId, and ${there === a ? 'A' : 'B'}'s as ${other} teamId`,
+              idOf: (s) => (s.kind === 'team' ? here.team.teamId : first(a, s.kind as IdKind)),
+              status: 403,
+              also: { [other]: { teamId: there.team.teamId } },
+            });
+          }
+        }
       }
       for (const slot of idSlots.filter((s) => s.kind !== 'team')) {
         const kind = slot.kind as IdKind;
@@ -294,7 +319,7 @@ describe("tenant isolation: team A's key on every team operation with team B's i
 
       for (const variant of variants) {
         const what = `${operation.name} with ${variant.label}`;
-        const response = await request(operation, slots, variant.idOf, a.team.apiKey);
+        const response = await request(operation, slots, variant.idOf, a.team.apiKey, variant.also);
         expect([403, 404], `${what}: ${response.statusCode} ${short(response.body)}`).toContain(
           response.statusCode,
         );
