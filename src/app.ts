@@ -33,9 +33,11 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
+import { AppError } from './errors.js';
 import { browserHeaders, registerCors } from './http/browser.js';
 import { registerBufferedBodies } from './http/buffered-bodies.js';
 import { healthRoutes } from './http/health.js';
+import { hostHeaderProblem } from './http/host-header.js';
 import { acceptJsonInUtf8Only } from './http/json-bodies.js';
 import { shareRepeatedHeaders } from './http/openapi.js';
 import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
@@ -128,6 +130,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       requestTimeout: config.requestTimeoutMs,
       // Node looks for requests past their time every 30 s by default, 30 s late at worst.
       connectionsCheckingInterval: 1_000,
+      // Node would answer a request without a Host header with an empty 400; the onRequest hook
+      // below answers it as problem+json instead (`hostHeaderProblem`).
+      requireHostHeader: false,
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -138,7 +143,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandlers(app);
   app.addHook('onRequest', (request, reply, done) => {
     stampAnswer(request, reply);
-    done();
+    const hostProblem = hostHeaderProblem(request.raw);
+    done(hostProblem ? new AppError('MALFORMED_REQUEST', hostProblem) : undefined);
   });
   await registerCors(app, config.corsOrigins);
   registerBufferedBodies(app);

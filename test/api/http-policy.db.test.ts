@@ -105,6 +105,30 @@ describe('security headers and CORS off by default', () => {
     });
   });
 
+  it.each([
+    ['an HTTP/1.1 request without a Host header', 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    [
+      'a request with two Host headers',
+      'GET /healthz HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n',
+    ],
+  ])('answers %s with a 400 problem+json (RFC 9112)', async (_, bytes) => {
+    const port = await listen(t);
+    const answer = await rawExchange(port, bytes);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
+    expect(answer).toMatch(/x-request-id: /i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    });
+  });
+
+  it('answers an HTTP/1.0 request without a Host header, which that version allows', async () => {
+    const port = await listen(t);
+    const answer = await rawExchange(port, 'GET /healthz HTTP/1.0\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.[01] 200 /);
+  });
+
   it('answers headers over 16 KiB with a 431 problem+json', async () => {
     const port = await listen(t);
     const answer = await rawExchange(
