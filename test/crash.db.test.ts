@@ -48,6 +48,7 @@ function syncedAt(answer: SyncBody): Date {
 async function sandboxHoldings(consentId: string, connectedAt: Date, at: Date) {
   const provider = new SandboxProvider({ clock: () => at });
   const consent: ConsentContext = {
+    teamId: 'team_crash',
     providerId: 'sandbox-gb',
     consentId,
     metadata: { sandbox: SIZE },

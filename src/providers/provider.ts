@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The one small interface every bank provider implements. A provider knows its remote API and
  * how to turn its shapes into these; it knows nothing of our database or of HTTP statuses.
@@ -18,8 +20,29 @@ export type TransactionStatus = 'BOOKED' | 'PENDING';
  */
 export type ProviderState = Record<string, unknown>;
 
+/**
+ * Our reference for a consent link (`LinkRequest.reference`): the team and a random part, so
+ * that the provider's records say whose link it was, and `referencedTeam` can read it back.
+ */
+export function linkReference(teamId: string): string {
+  return `${teamId}-${randomBytes(8).toString('hex')}`;
+}
+
+/** The team of a reference `linkReference` made, or null for one made otherwise. */
+export function referencedTeam(reference: unknown): string | null {
+  if (typeof reference !== 'string') return null;
+  const match = /^(.+)-[0-9a-f]{16}$/.exec(reference);
+  return match ? (match[1] as string) : null;
+}
+
 /** What a provider needs to talk to the bank about one connection. */
 export interface ConsentContext {
+  /**
+   * The team the connection is (being) made for. A provider whose consents carry our link
+   * reference refuses one made for another team, so that a consent id that reached the wrong
+   * team does not import the other team's bank data.
+   */
+  teamId: string;
   /** The institution, e.g. `sandbox-gb`. */
   providerId: string;
   /** The provider-side consent (requisition, item, consent id...). */

@@ -729,6 +729,27 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
     expect(await listConnections(t, team)).toEqual(connectionsBefore);
   });
 
+  it("refuses another team a requisition linked for this one: 422, and that team gets nothing of this team's bank", async () => {
+    const link = await client().post('/api/banking/consents/link', {
+      teamId: team.teamId,
+      provider: 'gocardless',
+      providerId: INSTITUTION_GB,
+      redirectUrl: REDIRECT,
+    });
+    expect(link.statusCode, link.body).toBe(201);
+    const requisitionId = (link.json() as { consentId: string }).consentId;
+    fake.linkRequisition(requisitionId, [ACC_CURRENT]);
+    const other = await t.createTeam('Another GoCardless team');
+    const claimed = await t.as(other).post('/api/banking/connect', {
+      teamId: other.teamId,
+      provider: 'gocardless',
+      providerId: INSTITUTION_GB,
+      consentId: requisitionId,
+    });
+    expect(expectProblem(claimed, 422, 'PROVIDER_CONSENT_INVALID').detail).toMatch(/another team/);
+    expect(await listConnections(t, other)).toEqual([]);
+  });
+
   it('a rate limit part-way answers 503 with Retry-After and keeps what was imported; the next sync resumes', async () => {
     const connectionBefore = (await listConnections(t, team)).find((c) => c.id === connectionId);
     const transactionsBefore = await transactionsOf();

@@ -37,6 +37,7 @@ export interface ConnectionsDeps {
 
 export function consentContext(connection: ConnectionRow, secrets: SecretBox): ConsentContext {
   return {
+    teamId: connection.teamId,
     providerId: connection.providerId,
     consentId: connection.consentRef,
     metadata: connection.metadata,
@@ -116,6 +117,7 @@ export function createConnectionsService({
       const now = clock();
       const granted = await callProvider(() =>
         provider.checkConsent({
+          teamId,
           providerId: input.providerId,
           consentId: input.consentId,
           metadata,

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { SCOPES } from '../../providers/provider.js';
+import { linkReference, SCOPES } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import type { ConsentLinkView, LinkInput } from './schemas.js';
 
@@ -14,7 +13,7 @@ export function createConsentLinkService(providers: ProviderRegistry) {
           redirectUrl: input.redirectUrl,
           scopes: input.scopes ?? [...SCOPES],
           days: input.days ?? null,
-          reference: `${teamId}-${randomBytes(8).toString('hex')}`,
+          reference: linkReference(teamId),
         }),
       );
       return { consentId: link.consentId, url: link.url, expiresAt: link.expiresAt.toISOString() };

@@ -22,6 +22,7 @@ import {
   type ProviderAccount,
   ProviderError,
   type ProviderState,
+  referencedTeam,
   SCOPES,
   type Scope,
   type TransactionPage,
@@ -332,6 +333,10 @@ export class GoCardlessProvider implements BankProvider {
     }
     const problem = requisitionProblem(requisition.status);
     if (problem) throw problem;
+    const team = referencedTeam(requisition.reference);
+    if (team !== null && team !== consent.teamId) {
+      throw new ProviderError('invalid', 'the requisition was made for another team');
+    }
     if (
       typeof requisition.institution_id === 'string' &&
       requisition.institution_id.toUpperCase() !== consent.providerId.toUpperCase()

@@ -4,7 +4,7 @@ import {
   GoCardlessProvider,
   type GoCardlessProviderOptions,
 } from '../../../src/providers/gocardless/index.js';
-import { type ConsentContext, ProviderError } from '../../../src/providers/provider.js';
+import { type ConsentContext, linkReference, ProviderError } from '../../../src/providers/provider.js';
 import {
   ACC_CURRENT,
   ACC_DEFAULT,
@@ -55,7 +55,15 @@ function provider(overrides: Partial<GoCardlessProviderOptions> = {}) {
 }
 
 function consent(consentId: string, overrides: Partial<ConsentContext> = {}): ConsentContext {
-  return { providerId: INSTITUTION_GB, consentId, metadata: {}, connectedAt: NOW, state: null, ...overrides };
+  return {
+    teamId: 'team_demo',
+    providerId: INSTITUTION_GB,
+    consentId,
+    metadata: {},
+    connectedAt: NOW,
+    state: null,
+    ...overrides,
+  };
 }
 
 /** The provider as connected: the state its checkConsent returned. */
@@ -398,6 +406,22 @@ describe('links', () => {
     const grant = await bank.checkConsent(ctx);
     expect(grant.scopes).toEqual(['accounts', 'transactions']);
     expect(grant.expiresAt).toEqual(new Date(clock.now.getTime() + 60 * DAY));
+  });
+
+  it("refuses a requisition that our link made for another team, so its bank data stay that team's", async () => {
+    const bank = provider();
+    const created = await bank.createLink({ ...link, reference: linkReference('team_owner') });
+    fake.linkRequisition(created.consentId, [ACC_DEFAULT]);
+    const claimed = consent(created.consentId, { providerId: 'MONZO_MONZGB2L', teamId: 'team_other' });
+    const refused = await failure(bank.checkConsent(claimed));
+    expect(refused.kind).toBe('invalid');
+    expect(refused.message).toMatch(/another team/);
+    const owned = consent(created.consentId, { providerId: 'MONZO_MONZGB2L', teamId: 'team_owner' });
+    expect((await bank.checkConsent(owned)).scopes).toEqual(['accounts', 'transactions']);
+    // A requisition made elsewhere (another reference) is the caller's to claim, as before.
+    expect(
+      (await bank.checkConsent(consent(REQ_LINKED, { teamId: 'team_other' }))).scopes.length,
+    ).toBeGreaterThan(0);
   });
 
   it('asks the bank maximum for days null, and never more than it or 180', async () => {

@@ -54,7 +54,14 @@ function plaid(options: Partial<PlaidProviderOptions> = {}): PlaidProvider {
 }
 
 function context(consentId: string, state: ProviderState | null = null): ConsentContext {
-  return { providerId: INSTITUTION_ID, consentId, metadata: {}, connectedAt: now, state };
+  return {
+    teamId: 'team_demo',
+    providerId: INSTITUTION_ID,
+    consentId,
+    metadata: {},
+    connectedAt: now,
+    state,
+  };
 }
 
 /** Connects a new item as the service does; answers the provider, its context and the fake item. */

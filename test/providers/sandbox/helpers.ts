@@ -15,6 +15,7 @@ export function sandbox(now: Date = CONNECTED_AT) {
 
 export function consent(overrides: Partial<ConsentContext> = {}): ConsentContext {
   return {
+    teamId: 'team_demo',
     providerId: 'sandbox-gb',
     consentId: 'consent-alpha',
     metadata: {},
