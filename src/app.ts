@@ -178,7 +178,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     : NO_SECRET_BOX;
   const db = database.db;
   // Sends the webhook outbox; services call `webhooks.poke()` after committing events.
-  const webhooks = createWebhookDispatcher({ db, secrets, clock, log: app.log });
+  const webhookUrlPolicy = { allowLoopback: config.webhookAllowLoopback };
+  const webhooks = createWebhookDispatcher({ db, secrets, clock, log: app.log, urlPolicy: webhookUrlPolicy });
   app.decorate('webhooks', webhooks);
   app.addHook('onReady', async () => webhooks.start());
   app.addHook('preClose', async () => webhooks.stop());
@@ -247,7 +248,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await banking.register(transactionRoutes(createTransactionsService(db)));
       await banking.register(institutionRoutes(createInstitutionsService(providers)));
       await banking.register(consentLinkRoutes(createConsentLinkService(providers)));
-      await banking.register(webhookRoutes(createWebhooksService({ db, clock, secrets })));
+      await banking.register(
+        webhookRoutes(createWebhooksService({ db, clock, secrets, urlPolicy: webhookUrlPolicy })),
+      );
     },
     { prefix: '/api/banking' },
   );

@@ -27,6 +27,7 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
   API_KEY_CACHE_TTL: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '5s' }),
+  WEBHOOK_ALLOW_LOOPBACK: Type.Enum(['true', 'false'], { default: 'false' }),
   GOCARDLESS_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   GOCARDLESS_BASE_URL: Type.String({
@@ -65,6 +66,8 @@ export interface Config {
   apiKeyCacheTtlMs: number;
   /** Origins allowed by CORS; empty: CORS is off (no CORS headers at all). */
   corsOrigins: string[];
+  /** Whether webhook endpoints may be this machine (development; see `WebhookUrlPolicy`). */
+  webhookAllowLoopback: boolean;
   /** How often the scheduler syncs each ACTIVE connection. */
   syncIntervalMs: number;
   schedulerEnabled: boolean;
@@ -124,6 +127,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       redisUrl: env.REDIS_URL,
     },
     apiKeyCacheTtlMs: parseDuration(env.API_KEY_CACHE_TTL),
+    webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

@@ -5,6 +5,7 @@ import { webhookDeliveries } from '../db/schema.js';
 import type { SecretBox } from '../secrets.js';
 import { DELETED_ENDPOINT_ERROR } from './queries.js';
 import { webhookHeaders } from './signature.js';
+import { type WebhookUrlPolicy, webhookUrlProblem } from './url.js';
 
 /**
  * Sends the outbox: every instance runs one dispatcher in-process, and they share the work
@@ -42,6 +43,8 @@ export interface WebhookDispatcherOptions {
   db: Database;
   /** Opens the endpoints' sealed signing secrets. */
   secrets: SecretBox;
+  /** Which endpoint URLs may be delivered to, checked again at every attempt. */
+  urlPolicy: WebhookUrlPolicy;
   clock?: () => Date;
   fetch?: typeof fetch;
   log?: DispatcherLog;
@@ -126,7 +129,7 @@ const USER_AGENT = 'open-banking-service-webhooks/0.1';
 const MAX_ERROR_LENGTH = 500;
 
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
-  const { db, secrets } = options;
+  const { db, secrets, urlPolicy } = options;
   const clock = options.clock ?? (() => new Date());
   const doFetch = options.fetch ?? fetch;
   const log = options.log;
@@ -171,6 +174,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   async function send(delivery: ClaimedDelivery): Promise<Outcome> {
     if (delivery.deleted)
       return { kind: 'failed', statusCode: null, error: DELETED_ENDPOINT_ERROR, final: true };
+    // Registered under a looser policy (WEBHOOK_ALLOW_LOOPBACK since turned off): not sent.
+    const refused = webhookUrlProblem(delivery.url, urlPolicy);
+    if (refused) {
+      return { kind: 'failed', statusCode: null, error: `not sent: the URL ${refused}`, final: true };
+    }
     let secret: string;
     try {
       secret = secrets.open(delivery.secret);

@@ -20,7 +20,7 @@ import type {
   WebhookEndpointView,
 } from './schemas.js';
 import { generateSecret } from './signature.js';
-import { webhookUrlProblem } from './url.js';
+import { type WebhookUrlPolicy, webhookUrlProblem } from './url.js';
 
 /** How many deliveries the log shows, newest first. */
 export const DELIVERY_LOG_LIMIT = 100;
@@ -30,6 +30,7 @@ export interface WebhooksDeps {
   clock: () => Date;
   /** Seals endpoint secrets at rest; without a key (`NO_SECRET_BOX`) endpoints cannot be created. */
   secrets: SecretBox;
+  urlPolicy: WebhookUrlPolicy;
 }
 
 function toEndpointView(row: WebhookEndpointRow): WebhookEndpointView {
@@ -42,14 +43,14 @@ function toEndpointView(row: WebhookEndpointRow): WebhookEndpointView {
 }
 
 /** Webhook endpoints of a team: register (the secret is shown once), list, delete, delivery log. */
-export function createWebhooksService({ db, clock, secrets }: WebhooksDeps) {
+export function createWebhooksService({ db, clock, secrets, urlPolicy }: WebhooksDeps) {
   return {
     async create(
       teamId: string,
       input: CreateWebhookInput,
       audit: AuditContext,
     ): Promise<CreatedWebhookEndpointView> {
-      const problem = webhookUrlProblem(input.url);
+      const problem = webhookUrlProblem(input.url, urlPolicy);
       if (problem) throw invalidInput([{ path: '/url', message: problem, in: 'body' }]);
       const wanted = new Set(input.events ?? WEBHOOK_EVENT_TYPES);
       const events = WEBHOOK_EVENT_TYPES.filter((type) => wanted.has(type));

@@ -2,34 +2,48 @@ import { BlockList, isIP } from 'node:net';
 
 export const MAX_URL_LENGTH = 2048;
 
+/** Which endpoints this deployment may deliver to, beyond `https://` to public hosts. */
+export interface WebhookUrlPolicy {
+  /**
+   * Whether an endpoint may be this machine (`localhost`, `127.0.0.0/8`, `[::1]`), over plain
+   * `http://` too: for development and for receivers on the same host (`WEBHOOK_ALLOW_LOOPBACK`).
+   * Off by default, as at Stripe: a team could otherwise make the service POST to its own host's
+   * ports and read from the delivery log what answered there.
+   */
+  allowLoopback: boolean;
+}
+
 /**
- * Where a team may point a webhook endpoint: `https://` anywhere, or plain `http://` only to
- * this machine (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests; no user name
- * or password in the URL, no fragment, no port 0, no white space around it (it would be stored
- * as sent), and no address literal of a private, multicast or reserved network, or of NAT64 (a
- * team must not aim deliveries at the deployment's internal services, a cloud metadata endpoint,
- * or many hosts at once).
+ * Where a team may point a webhook endpoint: `https://` anywhere, and this machine only where
+ * `policy` allows it (plain `http://` is then allowed to it alone); no user name or password in
+ * the URL, no fragment, no port 0, no white space around it (it would be stored as sent), and no
+ * address literal of a private, multicast or reserved network, or of NAT64, 6to4 or IPv4
+ * translation (a team must not aim deliveries at the deployment's internal services, a cloud
+ * metadata endpoint, or many hosts at once).
  * Deliveries never follow redirects, so an endpoint cannot bounce them somewhere else. Returns
- * why a URL is refused, or null when it is accepted.
+ * why a URL is refused, or null when it is accepted. Checked again before every delivery, so an
+ * endpoint registered under a looser policy is not delivered to under a stricter one.
  */
-export function webhookUrlProblem(text: string): string | null {
+export function webhookUrlProblem(text: string, policy: WebhookUrlPolicy): string | null {
   if (text.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
   if (text.trim() !== text) return 'must not begin or end with white space';
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'must be an absolute https:// URL';
-  }
+  const url = URL.parse(text);
+  if (url === null) return 'must be an absolute https:// URL';
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an https:// URL';
   if (!url.hostname) return 'must name a host';
   if (url.username || url.password) return 'must not carry a user name or password';
   if (url.hash) return 'must not have a fragment';
   if (url.port === '0') return 'must not name port 0';
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    return 'must be https:// (plain http:// is allowed only to localhost, 127.0.0.0/8 or [::1])';
+  const loopback = isLoopbackHost(url.hostname);
+  if (loopback && !policy.allowLoopback) {
+    return 'must not be this machine (localhost, 127.0.0.0/8 or [::1]); a deployment for development allows it with WEBHOOK_ALLOW_LOOPBACK=true';
   }
-  if (isPrivateAddress(url.hostname)) {
+  if (url.protocol === 'http:' && !loopback) {
+    return policy.allowLoopback
+      ? 'must be https:// (plain http:// is allowed only to localhost, 127.0.0.0/8 or [::1])'
+      : 'must be an https:// URL';
+  }
+  if (!loopback && isPrivateAddress(url.hostname)) {
     return 'must not be an address of a private or link-local network, nor a multicast, reserved or NAT64 one';
   }
   return null;
@@ -57,6 +71,9 @@ for (const [network, prefix] of [
   // NAT64 (RFC 6052, RFC 8215): the IPv4 address inside may be a private one.
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
+  // IPv4-translated addresses (RFC 2765) and 6to4 (RFC 3056): an IPv4 address inside again.
+  ['::ffff:0:0:0', 96],
+  ['2002::', 16],
 ] as const) {
   PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
 }
@@ -73,11 +90,21 @@ export function isPrivateAddress(hostname: string): boolean {
   return PRIVATE_NETWORKS.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** `localhost`, an IPv4 address in 127.0.0.0/8, or `::1` (as URL hostnames spell them). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * `localhost` or a name under it (RFC 6761: resolvers answer them with loopback), or a loopback
+ * address: in 127.0.0.0/8 however it is written (the URL parser turns `127.1` and `0x7f000001`
+ * into `127.0.0.1`, and the IPv4 rule matches `[::ffff:127.0.0.1]` too), or `::1`.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (host === 'localhost' || host === 'localhost.') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
-  return false;
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

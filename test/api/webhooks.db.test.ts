@@ -67,7 +67,8 @@ describe('webhooks', () => {
   const dispatchers: WebhookDispatcher[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { ENCRYPTION_KEY } });
+    // The receiver is on this machine, which a deployment for development allows.
+    t = await startTestApp({ env: { ENCRYPTION_KEY, WEBHOOK_ALLOW_LOOPBACK: 'true' } });
     // The tests drive dispatchers of their own, round by round, on their own clock.
     await t.app.webhooks.stop();
     check = await createOpenApiChecker(t.app);
@@ -96,6 +97,7 @@ describe('webhooks', () => {
       secrets: createSecretBox(parseKey(ENCRYPTION_KEY)),
       clock: clock.now,
       random: () => 1,
+      urlPolicy: { allowLoopback: true },
       ...options,
     });
     dispatchers.push(created);
@@ -257,6 +259,28 @@ describe('webhooks', () => {
       }
       // Still there for its own team.
       expect(await log(teamA, endpoint.id)).toEqual([]);
+    });
+
+    it('refuses an endpoint on this machine by default, however its address is written, and writes nothing', async () => {
+      const strict = await startTestApp({ env: { ENCRYPTION_KEY } });
+      try {
+        await strict.app.webhooks.stop();
+        const team = await strict.createTeam();
+        for (const url of [
+          receiver.origin,
+          'https://localhost/hook',
+          'https://0x7f000001/',
+          'https://[::1]/hook',
+        ]) {
+          const response = await strict.as(team).post('/api/banking/webhooks', { teamId: team.teamId, url });
+          const problem = expectProblem(response, 400, 'VALIDATION_FAILED');
+          expect(problem.detail).toMatch(/WEBHOOK_ALLOW_LOOPBACK/);
+        }
+        const listed = await strict.as(team).get('/api/banking/webhooks', { teamId: team.teamId });
+        expect(listed.json()).toEqual([]);
+      } finally {
+        await strict.close();
+      }
     });
 
     it('answers 503 when the deployment has no encryption key for the secrets', async () => {
@@ -495,6 +519,17 @@ describe('webhooks', () => {
           and(eq(webhookDeliveries.teamId, teamA.teamId), eq(webhookDeliveries.endpointId, endpoint.id)),
         );
       expect(row).toMatchObject({ status: 'FAILED', attempts: 0, lastError: 'endpoint deleted' });
+    });
+
+    it('fails, without sending, a delivery to this machine once the deployment no longer allows it', async () => {
+      const endpoint = await register(teamA, '/a/loopback');
+      await record(teamA);
+      const strict = dispatcher({ urlPolicy: { allowLoopback: false } });
+      expect(await strict.runOnce()).toEqual({ claimed: 1, succeeded: 0, retried: 0, failed: 1 });
+      expect(receiver.requests.filter((r) => r.path === '/a/loopback')).toEqual([]);
+      const [entry] = await log(teamA, endpoint.id);
+      expect(entry).toMatchObject({ status: 'FAILED', attempts: 0, lastStatusCode: null });
+      expect(entry?.lastError).toMatch(/^not sent: the URL must not be this machine/);
     });
 
     it('never sends a delivery twice with two dispatchers on the same database', async () => {

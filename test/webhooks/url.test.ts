@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, webhookUrlProblem } from '../../src/webhooks/url.js';
 
+const STRICT = { allowLoopback: false };
+const DEVELOPMENT = { allowLoopback: true };
+
 describe('webhook endpoint URLs', () => {
-  it('accepts https anywhere', () => {
+  it('accepts https to any public host, under either policy', () => {
     for (const url of [
       'https://example.com/hooks',
       'https://example.com:8443/a/b?c=d',
       'https://203.0.113.7/hook',
       'https://[2001:db8::1]/hook',
     ]) {
-      expect(webhookUrlProblem(url), url).toBeNull();
+      expect(webhookUrlProblem(url, STRICT), url).toBeNull();
+      expect(webhookUrlProblem(url, DEVELOPMENT), url).toBeNull();
     }
   });
 
@@ -31,12 +35,35 @@ describe('webhook endpoint URLs', () => {
       'https://[ff02::1]/hook',
       'https://[64:ff9b::a00:1]/hook',
       'https://[64:ff9b:1::a00:1]/hook',
+      'https://[::ffff:0:a9fe:a9fe]/hook',
+      'https://[2002:a9fe:a9fe::]/hook',
     ]) {
-      expect(webhookUrlProblem(url), url).toMatch(/private or link-local/);
+      expect(webhookUrlProblem(url, STRICT), url).toMatch(/private or link-local/);
+      expect(webhookUrlProblem(url, DEVELOPMENT), url).toMatch(/private or link-local/);
     }
   });
 
-  it('accepts plain http only to loopback', () => {
+  it('refuses this machine however it is written, unless the deployment allows it', () => {
+    for (const url of [
+      'https://localhost/hook',
+      'https://app.localhost/hook',
+      'https://localhost./hook',
+      'https://127.0.0.1:5432/',
+      'https://127.1/hook',
+      'https://0x7f000001/hook',
+      'https://0177.0.0.1/hook',
+      'https://2130706433/hook',
+      'https://[::1]/hook',
+      'https://[::ffff:127.0.0.1]/hook',
+      'http://localhost:3000/hook',
+    ]) {
+      expect(webhookUrlProblem(url, STRICT), url).toMatch(/this machine.*WEBHOOK_ALLOW_LOOPBACK/);
+      expect(webhookUrlProblem(url, DEVELOPMENT), url).toBeNull();
+    }
+    expect(webhookUrlProblem('http://example.com/hook', STRICT)).toBe('must be an https:// URL');
+  });
+
+  it('accepts plain http only to loopback, where loopback is allowed', () => {
     for (const url of [
       'http://127.0.0.1:8080/hook',
       'http://127.1.2.3/hook',
@@ -44,7 +71,7 @@ describe('webhook endpoint URLs', () => {
       'http://[::1]:9000/x',
       'http://127.1/short-form',
     ]) {
-      expect(webhookUrlProblem(url), url).toBeNull();
+      expect(webhookUrlProblem(url, DEVELOPMENT), url).toBeNull();
     }
     for (const url of [
       'http://example.com/hook',
@@ -52,7 +79,7 @@ describe('webhook endpoint URLs', () => {
       'http://128.0.0.1/',
       'http://[::2]/',
     ]) {
-      expect(webhookUrlProblem(url), url).toMatch(/https/);
+      expect(webhookUrlProblem(url, DEVELOPMENT), url).toMatch(/https/);
     }
   });
 
@@ -72,7 +99,7 @@ describe('webhook endpoint URLs', () => {
       ' https://example.com/hook',
       'https://example.com/hook\n',
     ]) {
-      expect(webhookUrlProblem(url), url).not.toBeNull();
+      expect(webhookUrlProblem(url, DEVELOPMENT), url).not.toBeNull();
     }
   });
 
@@ -81,6 +108,9 @@ describe('webhook endpoint URLs', () => {
     expect(isLoopbackHost('LOCALHOST')).toBe(true);
     expect(isLoopbackHost('127.0.0.1')).toBe(true);
     expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('[::ffff:7f00:1]')).toBe(true);
+    expect(isLoopbackHost('api.localhost')).toBe(true);
+    expect(isLoopbackHost('localhost.')).toBe(true);
     expect(isLoopbackHost('localhost.example.com')).toBe(false);
     expect(isLoopbackHost('127.0.0.1.nip.io')).toBe(false);
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
