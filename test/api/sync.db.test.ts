@@ -221,7 +221,11 @@ describe('sync: import, idempotence, concurrency, incremental updates and failur
   it('answers 409 CONSENT_EXPIRED once the consent is past its expiry (90 days), and writes nothing', async () => {
     const before = await listAllTransactions(t, team, { connectionId: mainId });
     const accounts = await listAccounts(t, team, mainId);
+    const listed = async () => (await listConnections(t, team)).find((c) => c.id === mainId);
+    expect(await listed()).toMatchObject({ consentExpired: false });
     t.clock.advanceDays(90);
+    // The connection says so before a sync is tried.
+    expect(await listed()).toMatchObject({ consentExpired: true, consentExpiresSoon: false });
     expectProblem(await syncRaw(team, mainId), 409, 'CONSENT_EXPIRED');
     expect(await listAllTransactions(t, team, { connectionId: mainId })).toEqual(before);
     expect(await listAccounts(t, team, mainId)).toEqual(accounts);

@@ -53,6 +53,7 @@ export interface ConnectionBody {
   lastSyncStatus: 'SUCCEEDED' | 'FAILED' | null;
   lastSyncError: string | null;
   consentExpiresSoon: boolean;
+  consentExpired: boolean;
 }
 
 /** The answer of `POST /api/banking/sync`: the connection and what the sync changed. */

@@ -44,7 +44,14 @@ export const Connection = Type.Object(
       description: 'How the last sync ended; null before any.',
     }),
     lastSyncError: Nullable(Type.String(), { description: 'Why the last sync failed.' }),
-    consentExpiresSoon: Type.Boolean({ description: 'The current consent ends within 7 days.' }),
+    consentExpiresSoon: Type.Boolean({
+      description: 'The current consent ends within 7 days (false once it has ended: see `consentExpired`).',
+    }),
+    consentExpired: Type.Boolean({
+      description:
+        "The current consent's `expiresAt` has passed (its status stays `AUTHORIZED`, as the bank granted it): " +
+        'syncs answer 409 `CONSENT_EXPIRED` until a consent update (`POST /api/banking/consent`) renews it.',
+    }),
   },
   { $id: 'Connection' },
 );

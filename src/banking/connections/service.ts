@@ -76,6 +76,7 @@ export function toConnectionView(row: ConnectionRow, consentRows: ConsentRow[], 
     lastSyncStatus: row.lastSyncStatus,
     lastSyncError: row.lastSyncError,
     consentExpiresSoon: row.status === 'ACTIVE' && remaining > 0 && remaining <= EXPIRING_SOON_MS,
+    consentExpired: row.status === 'ACTIVE' && remaining <= 0,
   };
 }
 
