@@ -25,6 +25,23 @@ describe('from/to bounds', () => {
     });
   });
 
+  it('starts a from inside a millisecond at the next one, and ends a to inside one at its own', () => {
+    for (const fraction of ['0001', '000999999', '0000001']) {
+      expect(parseBound(`2026-11-01T08:30:58.${fraction}Z`, 'from')).toEqual({
+        at: new Date('2026-11-01T08:30:58.001Z'),
+        exclusive: false,
+      });
+      expect(parseBound(`2026-11-01T08:30:58.${fraction}Z`, 'to')).toEqual({
+        at: new Date('2026-11-01T08:30:58.000Z'),
+        exclusive: false,
+      });
+    }
+    expect(parseBound('2026-11-01T08:30:58.120000Z', 'from')).toEqual({
+      at: new Date('2026-11-01T08:30:58.120Z'),
+      exclusive: false,
+    });
+  });
+
   it.each(['2026-02-30', '2026-13-01', '2026-11-01T25:00'])('rejects the impossible date %s', (value) => {
     expect(parseBound(value, 'from')).toEqual({
       path: '/from',
