@@ -25,8 +25,28 @@ export function acceptJsonInUtf8Only(app: FastifyInstance) {
     if (!isUtf8(bytes)) {
       return done(new AppError('MALFORMED_REQUEST', 'The body is not valid UTF-8.'), undefined);
     }
-    parseJson(request, bytes.toString('utf8'), done);
+    const text = bytes.toString('utf8');
+    parseJson(request, text, (error, value) => {
+      // The parser refuses prototype keys with the same message as broken JSON; said apart here,
+      // on the failing path only.
+      if (error && isJson(text)) return done(PROTOTYPE_KEY, undefined);
+      done(error, value);
+    });
   });
+}
+
+const PROTOTYPE_KEY = new AppError(
+  'MALFORMED_REQUEST',
+  'The body is JSON, but holds a "__proto__" key or a "constructor" key with "prototype" in it, which are refused.',
+);
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The `charset` parameter of a media type (RFC 9110: a token or a quoted string), if any. */

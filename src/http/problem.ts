@@ -175,7 +175,8 @@ const MAX_FIELD_ERRORS = 50;
  * Finds what the database cannot store: in any string or key a NUL character (PostgreSQL text and
  * jsonb cannot hold U+0000) or an unpaired UTF-16 surrogate (JSON's `"\ud800"`: jsonb refuses it,
  * and a text column would silently store U+FFFD instead, so two different strings a client sent
- * would become one); nesting deeper than MAX_JSON_DEPTH; or an array longer than MAX_ARRAY_ITEMS.
+ * would become one); a number out of a double's range; nesting deeper than MAX_JSON_DEPTH; or an
+ * array longer than MAX_ARRAY_ITEMS.
  * Walks without recursion, so hostile nesting cannot overflow the stack. Answers the JSON pointer
  * and the problem.
  */
@@ -189,6 +190,14 @@ export function findUnstorableValue(value: unknown): Omit<FieldError, 'in'> | nu
       const message = unstorableText(current);
       if (message) return { path: pointerTo(visit), message };
       continue;
+    }
+    // JSON reads a number past a double's range (`1e400`) as Infinity, which it writes back as
+    // null: stored, the client's value would silently become another.
+    if (typeof current === 'number' && !Number.isFinite(current)) {
+      return {
+        path: pointerTo(visit),
+        message: 'must be a number within the range of a double (about ±1.8e308)',
+      };
     }
     if (current === null || typeof current !== 'object') continue;
     if (visit.depth >= MAX_JSON_DEPTH) {

@@ -306,6 +306,22 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
     });
   });
 
+  describe('numbers JSON cannot carry back', () => {
+    it.each(['1e400', '-1e309'])(
+      'a metadata number of %s answers 400 at its pointer and writes nothing',
+      async (n) => {
+        const body = JSON.stringify({ ...validBody('/api/banking/connect', empty), consentId: `huge-${n}` });
+        const payload = `${body.slice(0, -1)}, "metadata": {"limits": {"max": ${n}}}}`;
+        expectValidationProblem(await postRaw('/api/banking/connect', payload, empty), [
+          '/metadata/limits/max',
+        ]);
+        expect((await listConnections(t, empty)).map((c) => c.id).sort()).toEqual(
+          [...connectedByEmpty].sort(),
+        );
+      },
+    );
+  });
+
   describe('prototype pollution', () => {
     it.each([
       [
@@ -325,10 +341,12 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
         (body: Json) =>
           `{${inner(body)}, "metadata": {"sandbox": {"constructor": {"prototype": {"polluted": true}}}}}`,
       ],
-    ])('%s answers a 4xx, not a 500, and pollutes nothing', async (_, build) => {
+    ])('%s answers a 400 saying so, not a 500, and pollutes nothing', async (_, build) => {
       for (const url of POST_ROUTES) {
         const response = await postRaw(url, build(validBody(url, empty)), empty);
-        expectClientError(response);
+        const problem = expectClientError(response, [400]);
+        // Valid JSON, refused for its key, and the answer says so rather than "not valid JSON".
+        expect(problem.detail).toMatch(/__proto__/);
       }
       expect(({} as Json).polluted).toBeUndefined();
       expect(Object.prototype).not.toHaveProperty('polluted');

@@ -13,6 +13,15 @@ describe('values the database cannot store', () => {
     expect(findUnstorableValue(nested(MAX_JSON_DEPTH - 1))).toBeNull();
   });
 
+  it('names a number past the range of a double, which JSON would write back as null', () => {
+    expect(findUnstorableValue({ metadata: { a: [1, Number.POSITIVE_INFINITY] } })).toEqual({
+      path: '/metadata/a/1',
+      message: 'must be a number within the range of a double (about ±1.8e308)',
+    });
+    expect(findUnstorableValue({ n: Number.NEGATIVE_INFINITY })?.path).toBe('/n');
+    expect(findUnstorableValue({ n: 1.7976931348623157e308, m: -5e-324 })).toBeNull();
+  });
+
   it('names a NUL character in a value or a key by its JSON pointer', () => {
     expect(findUnstorableValue({ metadata: { 'a/b': ['ok', 'x\u0000y'] } })).toEqual({
       path: '/metadata/a~1b/1',
