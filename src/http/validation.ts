@@ -50,7 +50,9 @@ export function createValidatorCompiler(sharedSchemas: object[]): FastifySchemaC
  *   would be ignored, and a client that meant to filter would be served every row instead. Keys
  *   of no parameter of the route (`utm[source]`) are ignored like other unknown ones;
  * - an integer parameter not written in decimal digits (`limit=1e3`, `limit=0x10`, `limit= 5`),
- *   which coercion would read as a number all the same.
+ *   which coercion would read as a number all the same;
+ * - a parameter given twice (`type=CREDIT&type=DEBIT`), which the schema would only call "not a
+ *   string", leaving the client to guess why.
  */
 export function findUnreadableParameter(query: unknown, querySchema: unknown): Omit<FieldError, 'in'> | null {
   const parameters = (querySchema as { properties?: Record<string, { type?: unknown }> } | undefined)
@@ -65,7 +67,11 @@ export function findUnreadableParameter(query: unknown, querySchema: unknown): O
         message: `is not supported: give \`${name}\` once, as \`${name}=<value>\``,
       };
     }
-    const integer = Object.hasOwn(parameters, key) && parameters[key]?.type === 'integer';
+    const known = Object.hasOwn(parameters, key);
+    if (known && Array.isArray(value) && parameters[key]?.type !== 'array') {
+      return { path: `/${pointerSegment(key)}`, message: `must be given once, not ${value.length} times` };
+    }
+    const integer = known && parameters[key]?.type === 'integer';
     if (integer && typeof value === 'string' && !/^-?\d+$/.test(value)) {
       return { path: `/${pointerSegment(key)}`, message: 'must be an integer written in decimal digits' };
     }

@@ -25,6 +25,17 @@ describe('query parameters the schema would misread once coerced', () => {
     expect(findUnreadableParameter(undefined, schema)).toBeNull();
   });
 
+  it('names a parameter given more than once', () => {
+    expect(findUnreadableParameter({ teamId: 't', type: ['CREDIT', 'DEBIT'] }, schema)).toEqual({
+      path: '/type',
+      message: 'must be given once, not 2 times',
+    });
+    expect(
+      findUnreadableParameter({ list: ['a', 'b'] }, { properties: { list: { type: 'array' } } }),
+    ).toBeNull();
+    expect(findUnreadableParameter({ utm: ['a', 'b'] }, schema)).toBeNull();
+  });
+
   it('names an integer parameter not written in decimal digits', () => {
     for (const limit of ['1e3', '0x10', ' 5', '5 ', '1.0', '+5', '']) {
       expect(findUnreadableParameter({ limit }, schema), JSON.stringify(limit)).toEqual({
