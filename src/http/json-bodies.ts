@@ -14,6 +14,18 @@ export function acceptJsonInUtf8Only(app: FastifyInstance) {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // No content coding is decoded here: a compressed body would be read as JSON text as it is,
+    // so RFC 9110 (8.4) has it refused with a 415.
+    const coding = request.headers['content-encoding'];
+    if (coding !== undefined && !/^\s*identity\s*$/i.test(coding)) {
+      return done(
+        new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Bodies are accepted uncompressed only; Content-Encoding: ${coding} is not.`,
+        ),
+        undefined,
+      );
+    }
     const charset = charsetOf(request.headers['content-type']);
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
       return done(

@@ -195,6 +195,25 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
     });
   });
 
+  it.each(['gzip', 'br', 'deflate, gzip'])(
+    'a body with Content-Encoding: %s answers 415 and writes nothing',
+    async (coding) => {
+      const body = JSON.stringify({
+        ...validBody('/api/banking/connect', empty),
+        consentId: `coded-${coding}`,
+      });
+      const response = await hit({
+        method: 'POST',
+        url: '/api/banking/connect',
+        authorization: bearer(empty.apiKey),
+        body,
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      });
+      expect(expectProblem(response, 415).detail).toMatch(/uncompressed/);
+      expect((await listConnections(t, empty)).map((c) => c.id).sort()).toEqual([...connectedByEmpty].sort());
+    },
+  );
+
   describe('bytes that are not UTF-8', () => {
     it.each([
       ['a byte that never occurs in UTF-8', [0xff]],
