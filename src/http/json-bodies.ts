@@ -18,13 +18,7 @@ export function acceptJsonInUtf8Only(app: FastifyInstance) {
     // so RFC 9110 (8.4) has it refused with a 415.
     const coding = request.headers['content-encoding'];
     if (coding !== undefined && !/^\s*identity\s*$/i.test(coding)) {
-      return done(
-        new AppError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          `Bodies are accepted uncompressed only; Content-Encoding: ${coding} is not.`,
-        ),
-        undefined,
-      );
+      return done(UNCOMPRESSED_ONLY, undefined);
     }
     const charset = charsetOf(request.headers['content-type']);
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
@@ -46,6 +40,11 @@ export function acceptJsonInUtf8Only(app: FastifyInstance) {
     });
   });
 }
+
+const UNCOMPRESSED_ONLY = new AppError(
+  'UNSUPPORTED_MEDIA_TYPE',
+  'Bodies are accepted uncompressed only: send no Content-Encoding (or identity).',
+);
 
 const PROTOTYPE_KEY = new AppError(
   'MALFORMED_REQUEST',
