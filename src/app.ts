@@ -93,6 +93,13 @@ const SHARED_SCHEMAS = [
   InstitutionItem,
 ];
 
+/** The answer to a request that arrives while the app closes. */
+const SHUTTING_DOWN = new AppError(
+  'SERVICE_UNAVAILABLE',
+  'The service is shutting down: send the request again, and it will reach a running instance.',
+  { retryAfterSeconds: 1 },
+);
+
 /** Builds the whole app without listening; the server and the tests build it the same way. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
@@ -121,6 +128,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return frameworkErrorHandler(error, request, reply);
     },
     clientErrorHandler,
+    // Fastify's own answer to a request arriving while the server closes is not problem+json; the
+    // onRequest hook below answers it instead (`SHUTTING_DOWN`).
+    return503OnClosing: false,
     // A client must send its whole request within this (a slow-loris defence); 408 otherwise.
     // Given twice: Fastify sets it on the server once the server is made (and without it would
     // set 0, no limit), and Node then held a stalled body open indefinitely (only stalled headers
@@ -141,8 +151,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON bodies in UTF-8 are accepted; anything else is a 415 rather than a string to validate.
   acceptJsonInUtf8Only(app);
   registerProblemHandlers(app);
+  // Requests still arriving on kept-alive connections once the app closes are turned away, for
+  // the client to send again elsewhere; those already running finish.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onRequest', (request, reply, done) => {
     stampAnswer(request, reply);
+    if (closing) return done(SHUTTING_DOWN);
     const hostProblem = hostHeaderProblem(request.raw);
     done(hostProblem ? new AppError('MALFORMED_REQUEST', hostProblem) : undefined);
   });

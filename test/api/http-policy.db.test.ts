@@ -155,6 +155,39 @@ describe('security headers and CORS off by default', () => {
   });
 });
 
+describe('a request that arrives while the service shuts down', () => {
+  const t = useTestApp();
+
+  it('is answered 503 problem+json with Retry-After and Connection: close, for the client to send again', async () => {
+    const port = await listen(t);
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('utf8');
+    });
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // A request under way on a kept-alive connection when the shutdown begins, as a client's next
+    // request would be: its headers end after the app has started closing.
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closing = t.app.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write('\r\n');
+    await closed;
+    await closing;
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
+    expect(answer).toMatch(/retry-after: 1/i);
+    expect(answer).toMatch(/connection: close/i);
+    expect(answer).toMatch(/x-request-id: /i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+    });
+  });
+});
+
 describe('a client that does not finish its request in REQUEST_TIMEOUT_MS', () => {
   const t = useTestApp({ env: { REQUEST_TIMEOUT_MS: '1000' } });
   let team: Team;
