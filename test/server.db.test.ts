@@ -62,4 +62,28 @@ describe('server process', () => {
     expect(logs).not.toContain(adminToken);
     for (const line of logs.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
+
+  it('refuses a second process on the embedded database directory in use, and starts once it is free', async (context) => {
+    if (database.engine !== 'pglite') return context.skip();
+    const start = async () => {
+      const port = await freePort();
+      const server = startServer({ ...database.env, PORT: String(port), HOST: '127.0.0.1' });
+      return { server, base: `http://127.0.0.1:${port}` };
+    };
+    const first = await start();
+    await waitForReady(first.base, first.server.child, first.server.output);
+    const second = await start();
+    expect(await second.server.exited).toBe(1);
+    expect(second.server.output()).toContain(
+      `DATA_DIR ${dataDir} is in use by process ${first.server.child.pid}`,
+    );
+    // The first is untouched, and gives the directory back at its clean exit: the next one starts.
+    expect((await fetch(`${first.base}/readyz`)).status).toBe(200);
+    first.server.child.kill('SIGTERM');
+    expect(await first.server.exited).toBe(0);
+    const third = await start();
+    await waitForReady(third.base, third.server.child, third.server.output);
+    third.server.child.kill('SIGTERM');
+    expect(await third.server.exited).toBe(0);
+  });
 });

@@ -10,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.js';
 import { buildPendingIndexesConcurrently, type IndexOutcome, refuseInvalidIndexes } from './index-builds.js';
 import * as schema from './schema.js';
 
@@ -126,7 +127,15 @@ async function withMigrationLock(connectionString: string, migrate: () => Promis
 }
 
 async function openPglite(dataDir: string, logger: QueryLogger): Promise<DatabaseHandle> {
-  const client = await PGlite.create(dataDir);
+  // An in-memory database (`memory://`) is this process's alone; a directory must be taken.
+  const release = !dataDir || dataDir.includes('://') ? async () => {} : await lockDataDir(dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema, ...(logger ? { logger } : {}) }) as unknown as Database;
   return {
     db,
@@ -140,7 +149,10 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      await release();
+    },
   };
 }
 

@@ -1,0 +1,82 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The file in DATA_DIR that names the process using the embedded database. */
+export const LOCK_FILE = 'service.pid';
+
+/** Another running process has the embedded database's directory. */
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
+}
+
+/**
+ * Takes `dataDir` for this process, as PostgreSQL's `postmaster.pid` does, and answers how to give
+ * it back. PGlite does not lock its directory: two processes on one DATA_DIR (a second start by
+ * mistake, a rolling restart) both run, each blind to the other's writes, and the writes of one
+ * are lost when the other closes. A file naming a process that no longer runs is taken over, so
+ * a restart after a crash starts at once. A file naming this process's own pid is stale too (it
+ * is just starting): in a container every start may be pid 1. Processes in other pid namespaces
+ * sharing one volume cannot see each other: do not share a DATA_DIR between containers.
+ */
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  const path = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await createLock(path)) {
+      return async () => {
+        if ((await holderOf(path)) === process.pid) await rm(path, { force: true });
+      };
+    }
+    const holder = await holderOf(path);
+    if (holder !== null && holder !== process.pid && isRunning(holder)) {
+      throw new DataDirInUseError(
+        `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database belongs to one ` +
+          `process. Stop that process first, or use DATABASE_URL for more than one. (If no such ` +
+          `process runs, delete ${path}.)`,
+      );
+    }
+    // Moved aside rather than deleted: of two processes taking over the same stale file at once,
+    // only one can move it, and the other then finds the winner's file.
+    const aside = `${path}.stale-${process.pid}`;
+    try {
+      await rename(path, aside);
+      await rm(aside, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  throw new DataDirInUseError(`DATA_DIR ${dataDir}: could not take ${path}; another process keeps taking it`);
+}
+
+/** Creates the lock file naming this process; false when one is there already. */
+async function createLock(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${process.pid}\n`);
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** The pid a lock file names, or null when it is gone or names none. */
+async function holderOf(path: string): Promise<number | null> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Whether a process with this pid runs (one of another user's answers EPERM: it runs). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
