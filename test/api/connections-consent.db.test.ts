@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectSandbox, type Team } from '../support/app.js';
 import {
@@ -55,6 +56,45 @@ describe('connections: consent update and the scope rules of sync', () => {
       });
       expect(response.statusCode, response.body).toBe(200);
       expect((response.json() as ConsentBody).expiresAt).toBe('2027-01-15T12:00:00.000Z');
+    });
+
+    it('dates the change when it is made: a request kept waiting by a sync revokes the old consent then, not when it came', async (context) => {
+      // Holding the connection's row from outside the app needs a second connection: PostgreSQL.
+      if (t.testDatabase.engine !== 'postgres') return context.skip();
+      const team = await t.createTeam();
+      const connection = await connectSandbox(t.as(team), team);
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let held = () => {};
+      const holding = new Promise<void>((resolve) => {
+        held = resolve;
+      });
+      // As a running sync holds it: the row locked in a transaction that has not ended.
+      const sync = t.database.db.transaction(async (tx) => {
+        await tx.execute(sql`select id from connections where id = ${connection.id} for update`);
+        held();
+        await released;
+      });
+      await holding;
+      const arrivedAt = t.clock.now().toISOString();
+      const update = updateConsent(team, {
+        connectionId: connection.id,
+        scopes: ['accounts'],
+        expiresAt: inDays(30),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      tick(t, 45);
+      const changedAt = t.clock.now().toISOString();
+      release();
+      await sync;
+      const response = await update;
+      expect(response.statusCode, response.body).toBe(200);
+      const [old, current] = (await listConnections(t, team))[0]?.consents ?? [];
+      expect(changedAt).not.toBe(arrivedAt);
+      expect(old).toMatchObject({ status: 'REVOKED', revokedAt: changedAt });
+      expect(current).toMatchObject({ id: (response.json() as ConsentBody).id, createdAt: changedAt });
     });
 
     it('revokes the previous consent with revokedAt now and keeps the history oldest first', async () => {

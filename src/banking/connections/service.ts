@@ -259,6 +259,9 @@ export function createConnectionsService({
         const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
         if (!locked) throw notFound('Connection');
         assertActive(locked);
+        // The change is made once the connection is ours: a sync holding it may have kept this
+        // request waiting, and the old consent was in force until then.
+        const changedAt = clock();
         if (context.consentId !== locked.consentRef) {
           const claimed = await claimConsentRef(tx, {
             teamId,
@@ -268,11 +271,11 @@ export function createConnectionsService({
           });
           if (!claimed) throw consentAlreadyConnected();
         }
-        const previousConsentIds = await revokeAuthorizedConsents(tx, teamId, locked.id, now);
+        const previousConsentIds = await revokeAuthorizedConsents(tx, teamId, locked.id, changedAt);
         await updateConnection(tx, teamId, locked.id, {
           consentRef: context.consentId,
           providerState,
-          updatedAt: now,
+          updatedAt: changedAt,
           // A new consent may expire soon too: its `consent.expiring` is raised afresh.
           expiryNotifiedAt: null,
         });
@@ -281,7 +284,7 @@ export function createConnectionsService({
           connectionId: locked.id,
           scopes: granted.scopes,
           expiresAt: granted.expiresAt,
-          createdAt: now,
+          createdAt: changedAt,
         });
         await recordAudit(
           tx,
@@ -301,7 +304,7 @@ export function createConnectionsService({
               movedToNewBankConsent: context.consentId !== locked.consentRef,
             },
           },
-          now,
+          changedAt,
         );
         return toConsentView(consent);
       });
