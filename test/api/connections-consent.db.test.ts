@@ -97,6 +97,49 @@ describe('connections: consent update and the scope rules of sync', () => {
       expect(current).toMatchObject({ id: (response.json() as ConsentBody).id, createdAt: changedAt });
     });
 
+    it('a sync kept waiting while a consent update narrows the scopes syncs under the new consent', async (context) => {
+      if (t.testDatabase.engine !== 'postgres') return context.skip();
+      const team = await t.createTeam();
+      const connection = await connectSandbox(t.as(team), team);
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let held = () => {};
+      const holding = new Promise<void>((resolve) => {
+        held = resolve;
+      });
+      const holder = t.database.db.transaction(async (tx) => {
+        await tx.execute(sql`select id from connections where id = ${connection.id} for update`);
+        held();
+        await released;
+      });
+      await holding;
+      // The update waits for the connection first; the sync reads the consent of all scopes, lists
+      // the accounts, and waits behind it.
+      const update = updateConsent(team, {
+        connectionId: connection.id,
+        scopes: ['accounts'],
+        expiresAt: inDays(30),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const sync = t.as(team).post('/api/banking/sync', { teamId: team.teamId, connectionId: connection.id });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      await holder;
+      expect((await update).statusCode).toBe(200);
+      const synced = await sync;
+      expect(synced.statusCode, synced.body).toBe(200);
+      // Under the new consent: accounts, and no transactions.
+      expect(
+        (synced.json() as { sync: { accountsAdded: number; transactionsAdded: number } }).sync,
+      ).toMatchObject({
+        transactionsAdded: 0,
+      });
+      expect((await listAccounts(t, team)).length).toBeGreaterThan(0);
+      expect(await listAllTransactions(t, team, { connectionId: connection.id })).toEqual([]);
+    });
+
     it('revokes the previous consent with revokedAt now and keeps the history oldest first', async () => {
       const team = await t.createTeam();
       const connection = await connectSandbox(t.as(team), team);

@@ -86,6 +86,15 @@ function providerSession(context: ConsentContext): ProviderSession {
   return session;
 }
 
+/** Thrown inside a sync's transaction (rolling it back) when the consent changed while it waited. */
+const CONSENT_CHANGED = new Error('the consent changed while the sync waited for its connection');
+const MAX_CONSENT_RESTARTS = 3;
+const CONSENT_KEPT_CHANGING = new AppError(
+  'SERVICE_UNAVAILABLE',
+  "The connection's consent changed during each of 3 attempts to sync it: sync again.",
+  { retryAfterSeconds: 1 },
+);
+
 /**
  * A sync imports what the consent's scopes allow in one database transaction under a lock on
  * the connection row, so a provider failure writes nothing and concurrent syncs of one
@@ -252,7 +261,23 @@ export function createSyncService({
     return { connection, consent };
   }
 
+  /**
+   * A sync, started again when the connection's consent changed while it waited for the
+   * connection: what it listed before then was read under the old consent, and the new one may
+   * grant other scopes (or be another consent at the bank).
+   */
   async function runSync(teamId: string, connectionId: string, audit: AuditContext) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await syncOnce(teamId, connectionId, audit);
+      } catch (error) {
+        if (error !== CONSENT_CHANGED) throw error;
+        if (attempt === MAX_CONSENT_RESTARTS) throw CONSENT_KEPT_CHANGING;
+      }
+    }
+  }
+
+  async function syncOnce(teamId: string, connectionId: string, audit: AuditContext) {
     const now = clock();
     const { connection, consent } = await syncableConnection(teamId, connectionId, now);
     const scopes = consent.scopes as Scope[];
@@ -266,6 +291,8 @@ export function createSyncService({
       const locked = await findConnection(tx, teamId, connectionId, { forUpdate: true });
       if (!locked) throw notFound('Connection');
       assertActive(locked);
+      const current = currentConsent(await consentsOf(tx, teamId, [connectionId]));
+      if (current?.id !== consent.id || locked.consentRef !== connection.consentRef) throw CONSENT_CHANGED;
       const summary: SyncSummary = {
         accountsAdded: 0,
         accountsUpdated: 0,
