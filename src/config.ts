@@ -101,6 +101,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
     throw invalidConfiguration(problems);
   }
+  const tooShort = Object.entries(SHORTEST_DURATIONS_MS)
+    .filter(([name, shortest]) => parseDuration(env[name as keyof typeof SHORTEST_DURATIONS_MS]) < shortest)
+    .map(
+      ([name, shortest]) =>
+        `${name} must be at least ${shortest / 1000} s (got ${JSON.stringify(raw[name])})`,
+    );
+  if (tooShort.length > 0) throw invalidConfiguration(tooShort);
   const encryptionKeys = readEncryptionKeys(env.ENCRYPTION_KEY, env.ENCRYPTION_KEYS_PREVIOUS);
   if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
     throw invalidConfiguration([
@@ -155,6 +162,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
   };
 }
+
+/**
+ * Durations with a floor: a scheduler polling every 0 s spins a core while idle, a sync interval
+ * of 0 s would sync every connection at every poll, and a rate-limit window of 0 s limits nothing.
+ * `API_KEY_CACHE_TTL` may be 0 (every request looks its key up).
+ */
+const SHORTEST_DURATIONS_MS = {
+  SYNC_INTERVAL: 60_000,
+  SCHEDULER_POLL_INTERVAL: 1_000,
+  RATE_LIMIT_WINDOW: 1_000,
+} as const;
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 

@@ -30,6 +30,21 @@ describe('configuration', () => {
     expect(load).toThrow(/DATABASE_URL/);
   });
 
+  it('refuses durations too short to mean anything, naming each', () => {
+    const load = () =>
+      loadConfig({ SCHEDULER_POLL_INTERVAL: '0s', SYNC_INTERVAL: '0', RATE_LIMIT_WINDOW: '500ms' });
+    expect(load).toThrow(/SCHEDULER_POLL_INTERVAL must be at least 1 s \(got "0s"\)/);
+    expect(load).toThrow(/SYNC_INTERVAL must be at least 60 s \(got "0"\)/);
+    expect(load).toThrow(/RATE_LIMIT_WINDOW must be at least 1 s \(got "500ms"\)/);
+    expect(
+      loadConfig({ SCHEDULER_POLL_INTERVAL: '1s', SYNC_INTERVAL: '1m', API_KEY_CACHE_TTL: '0' }),
+    ).toMatchObject({
+      schedulerPollMs: 1000,
+      syncIntervalMs: 60_000,
+      apiKeyCacheTtlMs: 0,
+    });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', ADMIN_TOKEN: '' })).toMatchObject({ port: 3000, adminToken: undefined });
   });
