@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 export const MAX_URL_LENGTH = 2048;
 
@@ -35,8 +36,8 @@ export function webhookUrlProblem(text: string, policy: WebhookUrlPolicy): strin
   if (url.hash) return 'must not have a fragment';
   if (url.port === '0') return 'must not name port 0';
   const loopback = isLoopbackHost(url.hostname);
-  if (loopback && !policy.allowLoopback) {
-    return 'must not be this machine (localhost, 127.0.0.0/8 or [::1]); a deployment for development allows it with WEBHOOK_ALLOW_LOOPBACK=true';
+  if ((loopback || isOwnAddress(url.hostname)) && !policy.allowLoopback) {
+    return 'must not be this machine (localhost, 127.0.0.0/8, [::1] or an address of its own); a deployment for development allows it with WEBHOOK_ALLOW_LOOPBACK=true';
   }
   if (url.protocol === 'http:' && !loopback) {
     return policy.allowLoopback
@@ -60,6 +61,13 @@ for (const [network, prefix] of [
   // Multicast, then the reserved block that ends in the broadcast address 255.255.255.255.
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
+  // IETF protocol assignments, then documentation (TEST-NET-1 to 3) and benchmarking networks:
+  // never a public host, and some private networks are numbered from them.
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
 ] as const) {
   PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
 }
@@ -74,6 +82,8 @@ for (const [network, prefix] of [
   // IPv4-translated addresses (RFC 2765) and 6to4 (RFC 3056): an IPv4 address inside again.
   ['::ffff:0:0:0', 96],
   ['2002::', 16],
+  // Documentation.
+  ['2001:db8::', 32],
 ] as const) {
   PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
 }
@@ -107,4 +117,22 @@ export function isLoopbackHost(hostname: string): boolean {
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * An address literal of one of this machine's own network interfaces: the service listens on
+ * them (HOST=0.0.0.0), so a webhook aimed there probes its own ports as loopback would.
+ */
+export function isOwnAddress(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(host);
+  if (family === 0) return false;
+  const own = new BlockList();
+  for (const address of Object.values(networkInterfaces()).flat()) {
+    if (!address) continue;
+    // A link-local IPv6 address names its interface (`fe80::1%eth0`), which a URL cannot carry.
+    const plain = address.address.replace(/%.*$/, '');
+    own.addAddress(plain, address.family === 'IPv4' ? 'ipv4' : 'ipv6');
+  }
+  return own.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

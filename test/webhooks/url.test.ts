@@ -1,5 +1,6 @@
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, webhookUrlProblem } from '../../src/webhooks/url.js';
+import { isLoopbackHost, isOwnAddress, webhookUrlProblem } from '../../src/webhooks/url.js';
 
 const STRICT = { allowLoopback: false };
 const DEVELOPMENT = { allowLoopback: true };
@@ -9,8 +10,8 @@ describe('webhook endpoint URLs', () => {
     for (const url of [
       'https://example.com/hooks',
       'https://example.com:8443/a/b?c=d',
-      'https://203.0.113.7/hook',
-      'https://[2001:db8::1]/hook',
+      'https://8.8.8.8/hook',
+      'https://[2606:4700:4700::1111]/hook',
     ]) {
       expect(webhookUrlProblem(url, STRICT), url).toBeNull();
       expect(webhookUrlProblem(url, DEVELOPMENT), url).toBeNull();
@@ -37,6 +38,11 @@ describe('webhook endpoint URLs', () => {
       'https://[64:ff9b:1::a00:1]/hook',
       'https://[::ffff:0:a9fe:a9fe]/hook',
       'https://[2002:a9fe:a9fe::]/hook',
+      'https://192.0.2.10/hook',
+      'https://198.18.0.1/hook',
+      'https://198.51.100.7/hook',
+      'https://203.0.113.7/hook',
+      'https://[2001:db8::1]/hook',
     ]) {
       expect(webhookUrlProblem(url, STRICT), url).toMatch(/private or link-local/);
       expect(webhookUrlProblem(url, DEVELOPMENT), url).toMatch(/private or link-local/);
@@ -61,6 +67,19 @@ describe('webhook endpoint URLs', () => {
       expect(webhookUrlProblem(url, DEVELOPMENT), url).toBeNull();
     }
     expect(webhookUrlProblem('http://example.com/hook', STRICT)).toBe('must be an https:// URL');
+  });
+
+  it("refuses an address of this machine's own interfaces, as it refuses loopback", () => {
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .filter((address) => address && !address.internal && address.family === 'IPv4')
+      .map((address) => address?.address as string);
+    for (const address of own) {
+      expect(isOwnAddress(address), address).toBe(true);
+      expect(webhookUrlProblem(`https://${address}:3000/hook`, STRICT), address).toMatch(/this machine/);
+    }
+    expect(isOwnAddress('8.8.8.8')).toBe(false);
+    expect(isOwnAddress('example.com')).toBe(false);
   });
 
   it('accepts plain http only to loopback, where loopback is allowed', () => {
