@@ -28,6 +28,9 @@ export function acceptJsonInUtf8Only(app: FastifyInstance) {
       );
     }
     const bytes = body as Buffer;
+    // Many clients label every request JSON: an empty body is no body, for the route's schema to
+    // judge (a route that takes none, such as a key's DELETE, runs; one that needs one says so).
+    if (bytes.length === 0) return done(null, undefined);
     if (!isUtf8(bytes)) {
       return done(new AppError('MALFORMED_REQUEST', 'The body is not valid UTF-8.'), undefined);
     }

@@ -138,6 +138,26 @@ describe('admin API: teams and API keys', () => {
       expect((await listAs(team.teamId, team.apiKey)).statusCode).toBe(200);
     });
 
+    it('issues a key to a client that labels its empty request JSON, as many HTTP clients do', async () => {
+      const team = await t.createTeam('Labelled');
+      const response = await send(t, {
+        method: 'POST',
+        url: `/api/admin/teams/${team.teamId}/keys`,
+        authorization: admin,
+        body: '',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      const revoked = await send(t, {
+        method: 'DELETE',
+        url: `/api/admin/teams/${team.teamId}/keys/${(response.json() as { keyId: string }).keyId}`,
+        authorization: admin,
+        body: '',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(revoked.statusCode, revoked.body).toBe(204);
+    });
+
     it('answers 404 for an unknown team', async () => {
       expectProblem(await createKey('no-such-team'), 404);
       expectProblem(await createKey(unknownId('team')), 404);

@@ -134,8 +134,8 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
         expectProblem(await postRaw(url, '{"teamId": "x"} trailing'), 400);
       });
 
-      it(`${url}: an empty body with content-type application/json answers 400`, async () => {
-        expectProblem(await postRaw(url, ''), 400);
+      it(`${url}: an empty body with content-type application/json answers 400 saying a body is needed`, async () => {
+        expect(expectProblem(await postRaw(url, ''), 400).detail).toBe('body / must be object');
       });
 
       it.each([
