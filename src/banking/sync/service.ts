@@ -91,7 +91,7 @@ const CONSENT_CHANGED = new Error('the consent changed while the sync waited for
 const MAX_CONSENT_RESTARTS = 3;
 const CONSENT_KEPT_CHANGING = new AppError(
   'SERVICE_UNAVAILABLE',
-  "The connection's consent changed during each of 3 attempts to sync it: sync again.",
+  `The connection's consent changed during each of ${MAX_CONSENT_RESTARTS} attempts to sync it: sync again.`,
   { retryAfterSeconds: 1 },
 );
 
