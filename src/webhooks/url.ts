@@ -94,10 +94,14 @@ for (const [network, prefix] of [
  * IPv4 rules also match IPv4-mapped IPv6 literals (`[::ffff:10.0.0.1]`).
  */
 export function isPrivateAddress(hostname: string): boolean {
+  return isAddressIn(PRIVATE_NETWORKS, hostname);
+}
+
+/** Whether `hostname` (as a URL spells it, IPv6 in brackets) is an IP literal that `networks` holds. */
+function isAddressIn(networks: BlockList, hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   const family = isIP(host);
-  if (family === 0) return false;
-  return PRIVATE_NETWORKS.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  return family !== 0 && networks.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 const LOOPBACK = new BlockList();
@@ -110,13 +114,8 @@ LOOPBACK.addAddress('::1', 'ipv6');
  * into `127.0.0.1`, and the IPv4 rule matches `[::ffff:127.0.0.1]` too), or `::1`.
  */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1')
-    .replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const family = isIP(host);
-  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost') || isAddressIn(LOOPBACK, hostname);
 }
 
 /**
@@ -124,9 +123,6 @@ export function isLoopbackHost(hostname: string): boolean {
  * them (HOST=0.0.0.0), so a webhook aimed there probes its own ports as loopback would.
  */
 export function isOwnAddress(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  const family = isIP(host);
-  if (family === 0) return false;
   const own = new BlockList();
   for (const address of Object.values(networkInterfaces()).flat()) {
     if (!address) continue;
@@ -134,5 +130,5 @@ export function isOwnAddress(hostname: string): boolean {
     const plain = address.address.replace(/%.*$/, '');
     own.addAddress(plain, address.family === 'IPv4' ? 'ipv4' : 'ipv6');
   }
-  return own.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  return isAddressIn(own, hostname);
 }
