@@ -23,6 +23,33 @@ describe('connections: consent update and the scope rules of sync', () => {
   const updateConsent = (team: Team, body: Record<string, unknown>) =>
     t.as(team).post('/api/banking/consent', { teamId: team.teamId, ...body });
 
+  /**
+   * Locks the connection's row in a transaction of another connection (PostgreSQL only), as a
+   * running sync does, until `release` ends it.
+   */
+  async function holdConnection(connectionId: string): Promise<{ release(): Promise<void> }> {
+    let end = () => {};
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    let held = () => {};
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const transaction = t.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from connections where id = ${connectionId} for update`);
+      held();
+      await ended;
+    });
+    await holding;
+    return {
+      release: () => {
+        end();
+        return transaction;
+      },
+    };
+  }
+
   describe('update', () => {
     it('answers 200 with a new AUTHORIZED consent of the given scopes and expiry, revokedAt null', async () => {
       const team = await t.createTeam();
@@ -63,21 +90,8 @@ describe('connections: consent update and the scope rules of sync', () => {
       if (t.testDatabase.engine !== 'postgres') return context.skip();
       const team = await t.createTeam();
       const connection = await connectSandbox(t.as(team), team);
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let held = () => {};
-      const holding = new Promise<void>((resolve) => {
-        held = resolve;
-      });
-      // As a running sync holds it: the row locked in a transaction that has not ended.
-      const sync = t.database.db.transaction(async (tx) => {
-        await tx.execute(sql`select id from connections where id = ${connection.id} for update`);
-        held();
-        await released;
-      });
-      await holding;
+      // As a running sync holds it.
+      const sync = await holdConnection(connection.id);
       const arrivedAt = t.clock.now().toISOString();
       const update = updateConsent(team, {
         connectionId: connection.id,
@@ -87,8 +101,7 @@ describe('connections: consent update and the scope rules of sync', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       tick(t, 45);
       const changedAt = t.clock.now().toISOString();
-      release();
-      await sync;
+      await sync.release();
       const response = await update;
       expect(response.statusCode, response.body).toBe(200);
       const [old, current] = (await listConnections(t, team))[0]?.consents ?? [];
@@ -101,20 +114,7 @@ describe('connections: consent update and the scope rules of sync', () => {
       if (t.testDatabase.engine !== 'postgres') return context.skip();
       const team = await t.createTeam();
       const connection = await connectSandbox(t.as(team), team);
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let held = () => {};
-      const holding = new Promise<void>((resolve) => {
-        held = resolve;
-      });
-      const holder = t.database.db.transaction(async (tx) => {
-        await tx.execute(sql`select id from connections where id = ${connection.id} for update`);
-        held();
-        await released;
-      });
-      await holding;
+      const holder = await holdConnection(connection.id);
       // The update waits for the connection first; the sync reads the consent of all scopes, lists
       // the accounts, and waits behind it.
       const update = updateConsent(team, {
@@ -125,8 +125,7 @@ describe('connections: consent update and the scope rules of sync', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const sync = t.as(team).post('/api/banking/sync', { teamId: team.teamId, connectionId: connection.id });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      release();
-      await holder;
+      await holder.release();
       expect((await update).statusCode).toBe(200);
       const synced = await sync;
       expect(synced.statusCode, synced.body).toBe(200);

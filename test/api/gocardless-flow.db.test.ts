@@ -229,6 +229,18 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
 
   const transactionsOf = async () => listAllTransactions(t, team, { connectionId });
 
+  /** A requisition from the team's consent link with the defaults (every scope, the bank's maximum). */
+  async function linkRequisition(): Promise<string> {
+    const link = await client().post('/api/banking/consents/link', {
+      teamId: team.teamId,
+      provider: 'gocardless',
+      providerId: INSTITUTION_GB,
+      redirectUrl: REDIRECT,
+    });
+    expect(link.statusCode, link.body).toBe(201);
+    return (link.json() as { consentId: string }).consentId;
+  }
+
   /** Every stored provider state is sealed (`v1.`...) and shows nothing of what it holds. */
   async function expectSealedProviderState() {
     const result = (await t.database.db.execute(sql`select provider_state from connections`)) as unknown as {
@@ -624,14 +636,7 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
     const accountsBefore = await listAccounts(t, team, connectionId);
     const transactionsBefore = await transactionsOf();
 
-    const link = await client().post('/api/banking/consents/link', {
-      teamId: team.teamId,
-      provider: 'gocardless',
-      providerId: INSTITUTION_GB,
-      redirectUrl: REDIRECT,
-    });
-    expect(link.statusCode, link.body).toBe(201);
-    secondRequisition = (link.json() as { consentId: string }).consentId;
+    secondRequisition = await linkRequisition();
     expect(secondRequisition).not.toBe(firstRequisition);
     // No days asked: the bank's maximum (90); no scopes: all three.
     expect(fake.calls('POST', '/api/v2/agreements/enduser/').at(-1)?.body).toEqual({
@@ -704,14 +709,7 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
     const connectionsBefore = await listConnections(t, team);
 
     // The user turned the bank down: GoCardless marks the requisition RJ.
-    const link = await client().post('/api/banking/consents/link', {
-      teamId: team.teamId,
-      provider: 'gocardless',
-      providerId: INSTITUTION_GB,
-      redirectUrl: REDIRECT,
-    });
-    expect(link.statusCode, link.body).toBe(201);
-    const rejectedId = (link.json() as { consentId: string }).consentId;
+    const rejectedId = await linkRequisition();
     const rejected = fake.requisitions.get(rejectedId);
     if (!rejected) throw new Error('no requisition');
     rejected.status = 'RJ';
@@ -730,14 +728,7 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
   });
 
   it("refuses another team a requisition linked for this one: 422, and that team gets nothing of this team's bank", async () => {
-    const link = await client().post('/api/banking/consents/link', {
-      teamId: team.teamId,
-      provider: 'gocardless',
-      providerId: INSTITUTION_GB,
-      redirectUrl: REDIRECT,
-    });
-    expect(link.statusCode, link.body).toBe(201);
-    const requisitionId = (link.json() as { consentId: string }).consentId;
+    const requisitionId = await linkRequisition();
     fake.linkRequisition(requisitionId, [ACC_CURRENT]);
     const other = await t.createTeam('Another GoCardless team');
     const claimed = await t.as(other).post('/api/banking/connect', {
