@@ -101,13 +101,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
     throw invalidConfiguration(problems);
   }
-  const tooShort = Object.entries(SHORTEST_DURATIONS_MS)
-    .filter(([name, shortest]) => parseDuration(env[name as keyof typeof SHORTEST_DURATIONS_MS]) < shortest)
-    .map(
-      ([name, shortest]) =>
-        `${name} must be at least ${shortest / 1000} s (got ${JSON.stringify(raw[name])})`,
-    );
-  if (tooShort.length > 0) throw invalidConfiguration(tooShort);
+  const durations = readDurations(env, raw);
   const encryptionKeys = readEncryptionKeys(env.ENCRYPTION_KEY, env.ENCRYPTION_KEYS_PREVIOUS);
   if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
     throw invalidConfiguration([
@@ -130,18 +124,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     rateLimit: {
       max: env.RATE_LIMIT_MAX,
-      windowMs: parseDuration(env.RATE_LIMIT_WINDOW),
+      windowMs: durations.RATE_LIMIT_WINDOW,
       redisUrl: env.REDIS_URL,
     },
-    apiKeyCacheTtlMs: parseDuration(env.API_KEY_CACHE_TTL),
+    apiKeyCacheTtlMs: durations.API_KEY_CACHE_TTL,
     webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
-    syncIntervalMs: parseDuration(env.SYNC_INTERVAL),
+    syncIntervalMs: durations.SYNC_INTERVAL,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
-    schedulerPollMs: parseDuration(env.SCHEDULER_POLL_INTERVAL),
+    schedulerPollMs: durations.SCHEDULER_POLL_INTERVAL,
     syncMaxFailures: env.SYNC_MAX_FAILURES,
     gocardless:
       env.GOCARDLESS_SECRET_ID && env.GOCARDLESS_SECRET_KEY
@@ -164,15 +158,39 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
- * Durations with a floor: a scheduler polling every 0 s spins a core while idle, a sync interval
- * of 0 s would sync every connection at every poll, and a rate-limit window of 0 s limits nothing.
- * `API_KEY_CACHE_TTL` may be 0 (every request looks its key up).
+ * The bounds of each duration. Floors: a scheduler polling every 0 s spins a core while idle, a
+ * sync interval of 0 s would sync every connection at every poll, and a rate-limit window of 0 s
+ * limits nothing; `API_KEY_CACHE_TTL` may be 0 (every request looks its key up). Ceilings: a timer
+ * longer than 2^31 - 1 ms (24.8 days) fires after 1 ms in Node, so an over-long poll interval
+ * would spin as a zero one does, and a key cached for days would keep a revoked key working on
+ * other instances for as long.
  */
-const SHORTEST_DURATIONS_MS = {
-  SYNC_INTERVAL: 60_000,
-  SCHEDULER_POLL_INTERVAL: 1_000,
-  RATE_LIMIT_WINDOW: 1_000,
+const DURATION_BOUNDS_MS = {
+  SYNC_INTERVAL: { least: 60_000, most: 365 * 86_400_000 },
+  SCHEDULER_POLL_INTERVAL: { least: 1_000, most: 86_400_000 },
+  RATE_LIMIT_WINDOW: { least: 1_000, most: 86_400_000 },
+  API_KEY_CACHE_TTL: { least: 0, most: 3_600_000 },
 } as const;
+
+type DurationName = keyof typeof DURATION_BOUNDS_MS;
+
+/** Each duration in milliseconds, or a `ConfigError` naming every one outside its bounds. */
+function readDurations(env: Env, raw: Record<string, unknown>): Record<DurationName, number> {
+  const names = Object.keys(DURATION_BOUNDS_MS) as DurationName[];
+  const durations = Object.fromEntries(names.map((name) => [name, parseDuration(env[name])])) as Record<
+    DurationName,
+    number
+  >;
+  const problems = names.flatMap((name) => {
+    const { least, most } = DURATION_BOUNDS_MS[name];
+    const got = `(got ${JSON.stringify(raw[name])})`;
+    if (durations[name] < least) return [`${name} must be at least ${formatDuration(least)} ${got}`];
+    if (durations[name] > most) return [`${name} must be at most ${formatDuration(most)} ${got}`];
+    return [];
+  });
+  if (problems.length > 0) throw invalidConfiguration(problems);
+  return durations;
+}
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -180,6 +198,12 @@ const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_
 export function parseDuration(text: string): number {
   const [, amount = '0', unit = 's'] = /^(\d+)(ms|s|m|h|d)?$/.exec(text) ?? [];
   return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+}
+
+/** The largest whole unit of `parseDuration` that writes `ms` exactly (`60_000` is `1m`). */
+function formatDuration(ms: number): string {
+  const [unit, size] = Object.entries(DURATION_UNITS_MS).findLast(([, size]) => ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
 }
 
 /** One message for every problem found, one per line, as the operator reads it at start-up. */
