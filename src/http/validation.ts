@@ -25,7 +25,9 @@ function makeAjv(options: Options) {
  * An absolute `http://` or `https://` URL that the WHATWG URL parser reads, as every HTTP client
  * here (and the banks' redirects) will read it. RFC 3986's `uri` format accepts strings that
  * parser refuses (`https://a.com:65536/`, `https://1.1.1.256/`, `https://`), which then failed
- * deep in a provider adapter instead of as a 400.
+ * deep in a provider adapter instead of as a 400. Unlike a webhook endpoint (`webhookUrlProblem`),
+ * such a URL is opened by the user's browser, not by this service, so a local or private address
+ * is the app's own business (a developer's `http://localhost:5173/callback`).
  */
 export function isHttpUrl(text: string): boolean {
   const url = URL.parse(text);
