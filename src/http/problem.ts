@@ -152,7 +152,10 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? problem('REQUEST_TIMEOUT', 'The whole request was not received in time.')
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? problem('HEADERS_TOO_LARGE', 'The request headers are larger than 16 KiB.')
+        ? problem(
+            'HEADERS_TOO_LARGE',
+            'The request line and headers are larger than 16 KiB together; a URL that long is refused as well.',
+          )
         : problem('MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.');
   const json = JSON.stringify(body);
   if (socket.writable) {

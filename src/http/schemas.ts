@@ -89,6 +89,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'State conflict, or a request with the same Idempotency-Key is still running',
   413: 'Body larger than 1 MiB',
   414: 'A path parameter is too long',
+  431: 'The request line and headers are larger than 16 KiB together',
   415: 'Body is not JSON in UTF-8',
   422: 'The provider refused, or the Idempotency-Key was used with a different request',
   429: 'Too many requests for this API key; see Retry-After',
@@ -110,13 +111,21 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 
 /**
  * The statuses any route may answer besides its own: 400 (a path the router cannot decode, a NUL
- * or lone surrogate anywhere, a schema's refusal), 503 (the database cannot be reached), 414 with
- * path parameters (over 2,048 characters), and 413 and 415 for methods that may carry a body.
+ * or lone surrogate anywhere, a schema's refusal), 431 (Node's parser refuses a request line and
+ * headers over 16 KiB, a long query string included, before any route), 503 (the database cannot
+ * be reached), 414 with path parameters (over 2,048 characters), and 413 and 415 for methods that
+ * may carry a body.
  * Added to every documented route's responses, so the OpenAPI document lists them as well.
  */
 export function frameworkProblemResponses(method: string | string[], url: string): Record<number, unknown> {
   const mayHaveBody = [method].flat().some((name) => !['GET', 'HEAD', 'OPTIONS'].includes(name));
-  return problemResponses(400, 503, ...(url.includes(':') ? [414] : []), ...(mayHaveBody ? [413, 415] : []));
+  return problemResponses(
+    400,
+    431,
+    503,
+    ...(url.includes(':') ? [414] : []),
+    ...(mayHaveBody ? [413, 415] : []),
+  );
 }
 
 /**

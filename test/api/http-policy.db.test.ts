@@ -129,15 +129,16 @@ describe('security headers and CORS off by default', () => {
     expect(answer).toMatch(/^HTTP\/1\.[01] 200 /);
   });
 
-  it('answers headers over 16 KiB with a 431 problem+json', async () => {
+  it.each([
+    ['headers', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    ['a query string', `GET /api/banking/accounts?teamId=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+  ])('answers %s over 16 KiB with a 431 problem+json that names both causes', async (_, bytes) => {
     const port = await listen(t);
-    const answer = await rawExchange(
-      port,
-      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
-    );
+    const answer = await rawExchange(port, bytes);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
       code: 'HEADERS_TOO_LARGE',
+      detail: expect.stringMatching(/request line and headers .* a URL that long/),
     });
   });
 

@@ -32,4 +32,23 @@ describe('the OpenAPI document', () => {
     // Described on this response only: it stays inline.
     expect(page.link.description).toMatch(/rel="next"/);
   });
+
+  it('lists on every operation the statuses that come before any route: 400, 431 and 503', async () => {
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods as Record<string, { responses: Record<string, unknown> }>).map(
+        ([method, operation]) => ({
+          operation: `${method} ${path}`,
+          statuses: Object.keys(operation.responses),
+        }),
+      ),
+    );
+    expect(operations.length).toBeGreaterThan(20);
+    for (const { operation, statuses } of operations) {
+      expect({ operation, statuses }).toEqual({
+        operation,
+        statuses: expect.arrayContaining(['400', '431', '503']),
+      });
+    }
+  });
 });
