@@ -3,7 +3,8 @@ import { ProviderError } from './provider.js';
 
 /**
  * Calls out to providers: a timeout on every call, bounded retries with exponential backoff and
- * full jitter on network errors and 5xx answers, none on 4xx. What the answer means is the
+ * full jitter on network errors and 5xx answers, none on 4xx, and none at all for a request that
+ * must not be sent twice once it may have reached the provider. What the answer means is the
  * adapter's business; this only gets it.
  */
 
@@ -41,6 +42,15 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /**
+   * Whether sending it twice does what sending it once does. By default GET, PUT and DELETE are
+   * (RFC 9110's idempotent methods) and POST is not: a POST that may have reached the provider is
+   * not sent again, since a lost answer to a one-time exchange or a creation would turn a success
+   * into a refusal or a duplicate. An adapter says `true` of a POST that only reads.
+   */
+  repeatable?: boolean;
+  /** Attempts after the first for this request, in place of the client's policy (0: none). */
+  retries?: number;
 }
 
 export interface HttpResponse {
@@ -58,7 +68,7 @@ export interface HttpClientOptions {
   fetch?: typeof fetch;
 }
 
-class RetryableStatus extends Error {
+class ServerErrorStatus extends Error {
   constructor(readonly response: HttpResponse) {
     super(`HTTP ${response.status}`);
   }
@@ -103,21 +113,23 @@ export function createHttpClient(options: HttpClientOptions) {
       body = null;
     }
     const answer = { status: response.status, headers: response.headers, body };
-    if (response.status >= 500) throw new RetryableStatus(answer);
+    if (response.status >= 500) throw new ServerErrorStatus(answer);
     return answer;
   }
 
   return {
     async request(request: HttpRequest): Promise<HttpResponse> {
+      const repeatable = request.repeatable ?? request.method !== 'POST';
+      const policy = options.retry ?? DEFAULT_RETRY;
       try {
         return await withRetries(
           () => once(request),
-          (error) => !(error instanceof ProviderError),
-          options.retry,
+          (error) => !(error instanceof ProviderError) && (repeatable || neverSent(error)),
+          request.retries === undefined ? policy : { ...policy, retries: request.retries },
         );
       } catch (error) {
         if (error instanceof ProviderError) throw error;
-        if (error instanceof RetryableStatus) {
+        if (error instanceof ServerErrorStatus) {
           throw new ProviderError('unavailable', `the provider answered ${error.response.status}`);
         }
         throw new ProviderError(
@@ -130,6 +142,14 @@ export function createHttpClient(options: HttpClientOptions) {
 }
 
 export type HttpClient = ReturnType<typeof createHttpClient>;
+
+/** Errors that mean the connection was never made, so the provider cannot have seen the request. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function neverSent(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' && NOT_CONNECTED.has(cause.code);
+}
 
 /** Seconds in a `Retry-After` or reset header (seconds or an HTTP date); undefined if absent. */
 export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {

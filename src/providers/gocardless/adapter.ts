@@ -220,6 +220,7 @@ export class GoCardlessProvider implements BankProvider {
         method: 'GET',
         path: `/api/v2/accounts/${accountId(query.providerAccountId)}/transactions/`,
         query: { date_from: utcDay(new Date(from)), date_to: utcDay(new Date(to)) },
+        retries: 0,
       },
       'account',
     );
@@ -313,10 +314,14 @@ export class GoCardlessProvider implements BankProvider {
     return (await this.accountPart<{ account?: GcAccountDetails }>(id, 'details/'))?.account ?? null;
   }
 
-  /** GET /api/v2/accounts/{id}/ and its parts (`details/`, `balances/`). */
+  /**
+   * GET /api/v2/accounts/{id}/ and its parts (`details/`, `balances/`), never retried here:
+   * GoCardless suspends an account after 10 failed calls in a row, so a failing bank is left to
+   * the scheduler's backoff rather than met with three calls per sync.
+   */
   private accountPart<T>(id: string, part: '' | 'details/' | 'balances/'): Promise<T> {
     return this.client.json<T>(
-      { method: 'GET', path: `/api/v2/accounts/${accountId(id)}/${part}` },
+      { method: 'GET', path: `/api/v2/accounts/${accountId(id)}/${part}`, retries: 0 },
       'account',
     );
   }

@@ -1,7 +1,8 @@
 /**
  * The HTTP side of GoCardless Bank Account Data: every call goes through `createHttpClient`
- * (timeouts, retries with jitter on network errors and 5xx, none on 4xx) with a bearer access
- * token that this client obtains and keeps in memory only.
+ * (timeouts, retries with jitter on network errors and 5xx, none on 4xx, none for a POST that
+ * creates an agreement or a requisition) with a bearer access token that this client obtains and
+ * keeps in memory only.
  *
  * Tokens (POST /api/v2/token/new/ with the user secrets; POST /api/v2/token/refresh/ with the
  * refresh token): the access token is renewed shortly before it expires, by refresh while the
@@ -32,6 +33,8 @@ export interface GcRequest {
   path: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** Attempts after the first, in place of the client's policy (see `HttpRequest.retries`). */
+  retries?: number;
 }
 
 interface Tokens {
@@ -124,6 +127,7 @@ export class GoCardlessClient {
       path: withQuery(request.path, request.query),
       headers: { authorization: `Bearer ${access}` },
       ...(request.body === undefined ? {} : { body: request.body }),
+      ...(request.retries === undefined ? {} : { retries: request.retries }),
     });
   }
 
@@ -160,6 +164,7 @@ export class GoCardlessClient {
       method: 'POST',
       path: '/api/v2/token/refresh/',
       body: { refresh: stale.refresh },
+      repeatable: true,
     });
     if (response.status === 429) throw this.error(response, 'token');
     if (response.status < 200 || response.status >= 300) return null;
@@ -177,6 +182,8 @@ export class GoCardlessClient {
       method: 'POST',
       path: '/api/v2/token/new/',
       body: { secret_id: this.secretId, secret_key: this.secretKey },
+      // A second pair is as good as the first; the first is never used.
+      repeatable: true,
     });
     if (response.status === 429) throw this.error(response, 'token');
     if (response.status === 401 || response.status === 403) {

@@ -68,6 +68,10 @@ export function createPlaidClient(options: PlaidClientOptions): PlaidClient {
         path,
         headers: { 'Plaid-Version': PLAID_API_VERSION },
         body: { ...body, client_id: options.clientId, secret: options.secret },
+        // Every Plaid endpoint is a POST, nearly all of them reads. The one-time public token
+        // exchange is sent again too: if the first never reached Plaid the second succeeds, and
+        // if it did, not sending it again fails the connect all the same (docs/DECISIONS.md).
+        repeatable: true,
       });
       if (response.status >= 200 && response.status < 300) {
         if (typeof response.body !== 'object' || response.body === null) {

@@ -577,6 +577,48 @@ describe('errors', () => {
     expect(fake.calls('GET', `/api/v2/agreements/enduser/${AGR_LINKED}/`)).toHaveLength(4);
   });
 
+  it('calls a failing account endpoint once per sync, as GoCardless suspends an account after 10 failures', async () => {
+    const bank = provider();
+    const ctx = await connected(bank);
+    for (const part of ['details/', 'transactions/']) {
+      fake.inject({
+        path: `/api/v2/accounts/${ACC_CURRENT}/${part}`,
+        status: 500,
+        body: { summary: 'Unknown request error', type: 'UnknownRequestError' },
+      });
+    }
+    expect((await failure(bank.listAccounts(ctx))).kind).toBe('unavailable');
+    expect(
+      (await failure(bank.listTransactions(ctx, { providerAccountId: ACC_CURRENT, from: null, to: NOW })))
+        .kind,
+    ).toBe('unavailable');
+    expect(fake.calls('GET', `/api/v2/accounts/${ACC_CURRENT}/details/`)).toHaveLength(1);
+    expect(fake.calls('GET', `/api/v2/accounts/${ACC_CURRENT}/transactions/`)).toHaveLength(1);
+  });
+
+  it('does not create a requisition twice when the answer to the first is lost', async () => {
+    let requisitionPosts = 0;
+    const losing: typeof fetch = async (url, init) => {
+      const answer = await fetch(url, init);
+      if (String(url).endsWith('/api/v2/requisitions/') && init?.method === 'POST') {
+        requisitionPosts++;
+        throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
+      }
+      return answer;
+    };
+    const error = await failure(
+      provider({ fetch: losing }).createLink({
+        providerId: 'BARCLAYS_BUKBGB22',
+        redirectUrl: 'https://app.example.com/cb',
+        scopes: ['accounts', 'balances', 'transactions'],
+        days: null,
+        reference: 'team_a-lost-answer',
+      }),
+    );
+    expect(error.kind).toBe('unavailable');
+    expect(requisitionPosts).toBe(1);
+  });
+
   it('answers timeout for a slow answer, without retrying it', async () => {
     const bank = provider({ timeoutMs: 100 });
     await bank.checkConsent(consent(REQ_LINKED));
