@@ -208,6 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secrets,
     syncIntervalMs: config.syncIntervalMs,
     onEvents: webhooks.poke,
+    log: app.log,
   });
   if (config.schedulerEnabled) {
     const scheduler = createScheduler({

@@ -30,17 +30,28 @@ export function toMajorUnits(minor: number, currency: string): number {
   return minor / 10 ** minorUnitExponent(currency);
 }
 
-/** Major units (as a provider sends them, e.g. "12.34" or 12.34) to integer minor units. */
+/**
+ * Major units (as a provider sends them, e.g. "-12.34" or 12.34) to signed integer minor units,
+ * read as the decimal written: a number by its shortest round-trip form (`12.345` is "12.345",
+ * never 12.3449999...). A provider amount with more decimals than the currency has (a bank's
+ * "-12.345" GBP, a Plaid JPY amount of 1500.5) is rounded half away from zero, as banks round:
+ * refusing it would fail every sync of the connection for one transaction.
+ */
 export function toMinorUnits(major: string | number, currency: string): number {
   const exponent = minorUnitExponent(currency);
-  const text = typeof major === 'number' ? major.toFixed(exponent) : major.trim();
-  const match = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(text);
+  const text = typeof major === 'number' ? String(major) : major.trim();
+  const match = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!match) throw new RangeError(`Amount ${major} is not a decimal number`);
-  const [, sign, whole = '0', fraction = ''] = match;
-  if (fraction.replace(/0+$/, '').length > exponent) {
-    throw new RangeError(`Amount ${major} has more than ${exponent} decimals for ${currency}`);
-  }
-  const minor = Number(whole + fraction.padEnd(exponent, '0').slice(0, exponent));
+  const [, sign, whole = '0', fraction = '', power = '0'] = match;
+  // The digits and where the decimal point falls in them, once any exponent is applied.
+  const digits = whole + fraction;
+  const point = whole.length + Number(power);
+  if (point > 30) throw new RangeError(`Amount ${major} is out of range`);
+  const padded = point < 0 ? '0'.repeat(-point) + digits : digits;
+  const at = Math.max(point, 0) + exponent;
+  const kept = padded.padEnd(at, '0').slice(0, at) || '0';
+  const roundUp = (padded[at] ?? '0') >= '5';
+  const minor = Number(kept) + (roundUp ? 1 : 0);
   if (!Number.isSafeInteger(minor)) throw new RangeError(`Amount ${major} is out of range`);
-  return sign === '-' ? -minor : minor;
+  return sign === '-' && minor !== 0 ? -minor : minor;
 }

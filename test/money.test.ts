@@ -32,9 +32,23 @@ describe('money', () => {
     expect(toMinorUnits(0.1 + 0.2, 'GBP')).toBe(30);
   });
 
-  it('rejects amounts finer than the currency allows, and unknown currencies', () => {
-    expect(() => toMinorUnits('1.234', 'GBP')).toThrow(RangeError);
+  it('rounds amounts finer than the currency half away from zero, reading a number as the decimal it prints as', () => {
+    expect(toMinorUnits('1.234', 'GBP')).toBe(123);
+    expect(toMinorUnits('-12.345', 'GBP')).toBe(-1235);
+    // As doubles these lie just below the half (1.00499..., 2.67499...): read as written.
+    expect(toMinorUnits(1.005, 'GBP')).toBe(101);
+    expect(toMinorUnits(2.675, 'GBP')).toBe(268);
+    expect(toMinorUnits(1500.5, 'JPY')).toBe(1501);
+    expect(toMinorUnits('1.2345', 'BHD')).toBe(1235);
+    expect(toMinorUnits('-0.004', 'GBP')).toBe(0);
+    expect(toMinorUnits(1e-7, 'GBP')).toBe(0);
+    expect(toMinorUnits('1e3', 'GBP')).toBe(100000);
+  });
+
+  it('rejects what is not a decimal number, amounts out of range, and unknown currencies', () => {
     expect(() => toMinorUnits('abc', 'GBP')).toThrow(RangeError);
+    expect(() => toMinorUnits(1e21, 'GBP')).toThrow(RangeError);
+    expect(() => toMinorUnits('90071992547409.92', 'GBP')).toThrow(RangeError);
     expect(() => minorUnitExponent('ZZZ')).toThrow(RangeError);
     expect(isCurrencyCode('GBP')).toBe(true);
     expect(isCurrencyCode('gbp')).toBe(false);

@@ -1,6 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_CONTEXT } from '../../src/audit/record.js';
+import { createSyncService } from '../../src/banking/sync/service.js';
 import { rowsOf } from '../../src/db/client.js';
+import { createProviderRegistry } from '../../src/providers/registry.js';
+import { SandboxProvider } from '../../src/providers/sandbox/index.js';
+import { NO_SECRET_BOX } from '../../src/secrets.js';
 import { connectSandbox, startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
 import { listConnections } from '../support/fixtures.js';
 import { sandboxScheduler } from '../support/scheduler.js';
@@ -108,6 +113,35 @@ describe('background sync', () => {
       async: true,
     });
     expect(refused.statusCode).toBe(409);
+  });
+
+  it('records a background sync that fails on a fault of ours as FAILED, by its code only', async () => {
+    const connection = await connectSandbox(t.as(team), team, { consentId: 'fault-1' });
+    const broken = new SandboxProvider({ clock: clock.now });
+    broken.listAccounts = async () => {
+      throw new TypeError('select secret_column from internals');
+    };
+    const errors: string[] = [];
+    const sync = createSyncService({
+      db: t.database.db,
+      providers: createProviderRegistry([broken]),
+      clock: clock.now,
+      secrets: NO_SECRET_BOX,
+      syncIntervalMs: 6 * HOUR,
+      log: { error: (_obj, message) => errors.push(message) },
+    });
+    await sync.start(team.teamId, connection.id, SYSTEM_CONTEXT);
+    let listed = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    for (let i = 0; i < 100 && listed?.lastSyncStatus !== 'FAILED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      listed = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    }
+    expect(listed).toMatchObject({
+      lastSyncStatus: 'FAILED',
+      lastSyncError: 'INTERNAL_ERROR: The sync failed unexpectedly.',
+    });
+    expect(errors).toEqual(['background sync failed']);
+    expect(await eventsOf('sync.failed')).toContain(connection.id);
   });
 
   it('flags a consent that ends within 7 days and raises consent.expiring once', async () => {

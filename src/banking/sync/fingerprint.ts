@@ -19,7 +19,7 @@ export function withStableIds(transactions: ProviderTransaction[]): IdentifiedTr
 export function stableIdAssigner(): (page: ProviderTransaction[]) => IdentifiedTransaction[] {
   const occurrences = new Map<string, number>();
   return (page) =>
-    page.map((transaction) => {
+    withoutRepeatedIds(page).map((transaction) => {
       if (transaction.providerTransactionId) return transaction as IdentifiedTransaction;
       const fingerprint = fingerprintOf(transaction);
       const occurrence = occurrences.get(fingerprint) ?? 0;
@@ -37,4 +37,39 @@ export function fingerprintOf(transaction: ProviderTransaction): string {
     transaction.description.trim().toLowerCase(),
   ].join('|');
   return createHash('sha256').update(stable).digest('base64url').slice(0, 22);
+}
+
+/**
+ * One transaction per provider id in a page, since one statement cannot write a row twice. Banks
+ * repeat themselves (GoCardless passes on a bank's duplicated transactions as they come, and
+ * lists a transaction that is booking under one id in both `booked` and `pending`): a pending
+ * copy gives way to a booked one, and a copy with the same fingerprint is the same transaction.
+ * What is left shares an id but not its content, so the bank reused the id for another
+ * transaction: the first keeps the id, each other one is told apart by its fingerprint.
+ */
+export function withoutRepeatedIds(page: ProviderTransaction[]): ProviderTransaction[] {
+  const copiesById = new Map<string, ProviderTransaction[]>();
+  for (const transaction of page) {
+    const id = transaction.providerTransactionId;
+    if (id) copiesById.set(id, [...(copiesById.get(id) ?? []), transaction]);
+  }
+  const repeated = [...copiesById].filter(([, copies]) => copies.length > 1);
+  if (repeated.length === 0) return page;
+  const idOf = new Map<ProviderTransaction, string>();
+  for (const [id, copies] of repeated) {
+    const booked = copies.filter((transaction) => transaction.status === 'BOOKED');
+    const seen = new Set<string>();
+    for (const transaction of booked.length > 0 ? booked : copies) {
+      const fingerprint = fingerprintOf(transaction);
+      if (seen.has(fingerprint)) continue;
+      idOf.set(transaction, seen.size === 0 ? id : `${id}~${fingerprint}`);
+      seen.add(fingerprint);
+    }
+  }
+  return page.flatMap((transaction) => {
+    const id = transaction.providerTransactionId;
+    if (!id || (copiesById.get(id)?.length ?? 0) < 2) return [transaction];
+    const kept = idOf.get(transaction);
+    return kept === undefined ? [] : [{ ...transaction, providerTransactionId: kept }];
+  });
 }

@@ -57,6 +57,8 @@ export interface SyncDeps {
   syncIntervalMs: number;
   /** Called after a sync committed or failed: events may be waiting in the outbox. */
   onEvents?: () => void;
+  /** Where a background sync's unexpected failure is told (an expected one is on the connection). */
+  log?: { error(obj: object, msg: string): void };
 }
 
 /** The consent context of one sync, whose provider state later pages may replace. */
@@ -109,6 +111,7 @@ export function createSyncService({
   secrets,
   syncIntervalMs,
   onEvents = () => {},
+  log,
 }: SyncDeps) {
   /** Spread over ±10% of the interval, so connections made together do not sync together for ever. */
   const nextScheduledSync = (now: Date) =>
@@ -390,13 +393,12 @@ export function createSyncService({
    * A failed sync wrote nothing; what failed is recorded on the connection, with a `sync.failed`
    * event, in a transaction of its own.
    */
-  async function recordFailure(teamId: string, connectionId: string, error: unknown, audit: AuditContext) {
-    if (
-      !(error instanceof AppError) ||
-      error.code === 'NOT_FOUND' ||
-      error.code === 'CONNECTION_DISCONNECTED'
-    )
-      return;
+  async function recordFailure(teamId: string, connectionId: string, thrown: unknown, audit: AuditContext) {
+    // A fault of ours is recorded too, so that a client waiting on `lastSyncStatus` sees the sync
+    // end, but by its code only: its message may hold SQL or a stack (the log has it).
+    const error =
+      thrown instanceof AppError ? thrown : new AppError('INTERNAL_ERROR', 'The sync failed unexpectedly.');
+    if (error.code === 'NOT_FOUND' || error.code === 'CONNECTION_DISCONNECTED') return;
     const now = clock();
     await db.transaction(async (tx) => {
       const connection = await findConnection(tx, teamId, connectionId, { forUpdate: true });
@@ -463,7 +465,9 @@ export function createSyncService({
     async start(teamId: string, connectionId: string, audit: AuditContext): Promise<void> {
       await syncableConnection(teamId, connectionId, clock());
       // The request's key and id stay the actor of the sync it queued.
-      void serialised(teamId, connectionId, true, audit).catch(() => {});
+      void serialised(teamId, connectionId, true, audit).catch((err: unknown) => {
+        if (!(err instanceof AppError)) log?.error({ err, teamId, connectionId }, 'background sync failed');
+      });
     },
   };
 }

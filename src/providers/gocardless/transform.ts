@@ -253,19 +253,22 @@ function ukFromIban(iban: string): AccountIdentifiers | null {
  * tier compete on recency (the later `referenceDate` / `lastChangeDateTime` wins, then the order
  * here); a later tier is used only when no balance of an earlier tier is given.
  * - balance: the booked balance (closingBooked or interimBooked, whichever is more recent), else
- *   `expected` (booked plus pending), else an opening booked balance.
+ *   `expected` (booked plus pending), else an opening booked balance, else, for a bank that
+ *   gives only an available balance (GoCardless passes on what each bank reports), that one:
+ *   closer to the account's balance than the 0 or the stale value it would otherwise keep.
  * - available: interimAvailable, else `expected`, else the other available balances.
  * Balance type meanings: Berlin Group / GoCardless balance types.
  */
-export const BALANCE_TIERS: readonly (readonly string[])[] = [
-  ['closingBooked', 'interimBooked'],
-  ['expected'],
-  ['openingBooked', 'previouslyClosedBooked'],
-];
 export const AVAILABLE_TIERS: readonly (readonly string[])[] = [
   ['interimAvailable'],
   ['expected'],
   ['closingAvailable', 'forwardAvailable', 'openingAvailable'],
+];
+export const BALANCE_TIERS: readonly (readonly string[])[] = [
+  ['closingBooked', 'interimBooked'],
+  ['expected'],
+  ['openingBooked', 'previouslyClosedBooked'],
+  ...AVAILABLE_TIERS.filter((tier) => !tier.includes('expected')),
 ];
 
 export function pickBalance(balances: readonly GcBalance[], currency: string, tiers = BALANCE_TIERS) {

@@ -35,3 +35,27 @@ describe('transaction ids where the provider gives none', () => {
     expect(withId?.providerTransactionId).toBe('bank-1');
   });
 });
+
+describe('a provider id that a page repeats', () => {
+  const booked = { ...coffee, providerTransactionId: 'bank-7' };
+
+  it('keeps one of two copies of the same transaction', () => {
+    const page = withStableIds([booked, { ...booked }, { ...coffee, providerTransactionId: 'bank-8' }]);
+    expect(page.map((t) => t.providerTransactionId)).toEqual(['bank-7', 'bank-8']);
+  });
+
+  it('keeps the booked copy of a transaction listed as booked and as pending', () => {
+    const pending = { ...booked, status: 'PENDING' as const, amountMinor: 300 };
+    const page = withStableIds([pending, booked]);
+    expect(page).toEqual([booked]);
+  });
+
+  it('keeps apart two different transactions under one id, the first keeping it, on every sync', () => {
+    const other = { ...booked, amountMinor: 900, description: 'TFL TRAVEL' };
+    const once = withStableIds([booked, other, { ...booked }]).map((t) => t.providerTransactionId);
+    expect(once).toHaveLength(2);
+    expect(once[0]).toBe('bank-7');
+    expect(once[1]).toMatch(/^bank-7~.+/);
+    expect(withStableIds([booked, other]).map((t) => t.providerTransactionId)).toEqual(once);
+  });
+});

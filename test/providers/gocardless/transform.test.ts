@@ -96,8 +96,15 @@ describe('transactions', () => {
     ).toBe(10);
   });
 
-  it('refuses an amount that is not a decimal of the currency as a provider failure', () => {
-    for (const amount of ['12,50', 'abc', '1.234']) {
+  it('rounds an amount finer than its currency half away from zero, as the bank would', () => {
+    const amountOf = (amount: string) =>
+      toProviderTransaction(tx({ transactionAmount: { amount, currency: 'GBP' } }), 'BOOKED');
+    expect(amountOf('-12.345')).toMatchObject({ amountMinor: 1235, type: 'DEBIT' });
+    expect(amountOf('7.004')).toMatchObject({ amountMinor: 700, type: 'CREDIT' });
+  });
+
+  it('refuses an amount that is not a decimal number as a provider failure', () => {
+    for (const amount of ['12,50', 'abc', '1.2.3']) {
       expect(() =>
         toProviderTransaction(tx({ transactionAmount: { amount, currency: 'EUR' } }), 'BOOKED'),
       ).toThrow(ProviderError);
@@ -198,6 +205,16 @@ describe('balances', () => {
     expect(balancesInMinor(same, 'GBP').balanceMinor).toBe(100);
     const undated = [balance('interimBooked', '2.00'), balance('closingBooked', '1.00')];
     expect(balancesInMinor(undated, 'GBP').balanceMinor).toBe(100);
+  });
+
+  it('takes an available balance for the balance of a bank that reports no other', () => {
+    expect(balancesInMinor([balance('interimAvailable', '523.18')], 'GBP')).toEqual({
+      balanceMinor: 52318,
+      availableBalanceMinor: 52318,
+    });
+    expect(
+      balancesInMinor([balance('forwardAvailable', '10.00'), balance('closingAvailable', '12.00')], 'GBP'),
+    ).toMatchObject({ balanceMinor: 1200 });
   });
 
   it('falls back: balance to expected then openingBooked; available to expected then other available', () => {
