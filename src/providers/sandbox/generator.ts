@@ -71,13 +71,26 @@ export interface Timeline {
   day0: number;
   /** The moment of the connection (ms): day 0 has no transactions before it. */
   connected: number;
-  /** The clock, in ms. */
+  /** The moment (ms) the bank's data are as of: the start of the clock's UTC day (see `timeline`). */
   now: number;
 }
 
+/**
+ * The bank as it shows itself on the clock's UTC day. Its data are a function of the consent and
+ * the date (the contract: "two syncs on the same day see the same data"), so they are taken as of
+ * the start of that day, like a bank that books overnight: what happens during a day appears the
+ * next day, and a transaction books on the first day it is two days old. On the day of
+ * connection the data are as of the connection itself, so the history is all there at once.
+ */
 export function timeline(config: SandboxConfig, connectedAt: Date, now: Date): Timeline {
   const connected = connectedAt.getTime();
-  return { config, day0: Math.floor(connected / DAY_MS) * DAY_MS, connected, now: now.getTime() };
+  const startOfDay = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  return {
+    config,
+    day0: Math.floor(connected / DAY_MS) * DAY_MS,
+    connected,
+    now: Math.max(startOfDay, connected),
+  };
 }
 
 export const dayIndexOf = (line: Timeline, ms: number): number => Math.floor((ms - line.day0) / DAY_MS);

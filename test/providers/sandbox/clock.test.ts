@@ -17,6 +17,18 @@ describe('sandbox data as the clock moves on', () => {
     expect(await everything(provider, busy)).toEqual(await everything(provider, busy));
   });
 
+  it('gives identical data all day long, the day of connection included', async () => {
+    const { provider, clock } = sandbox(CONNECTED_AT);
+    const onConnection = await everything(provider, busy);
+    clock.now = new Date(DAY0 + DAY - 1);
+    expect(await everything(provider, busy)).toEqual(onConnection);
+    clock.now = new Date(DAY0 + 2 * DAY);
+    const morning = await everything(provider, busy);
+    expect(morning).not.toEqual(onConnection);
+    clock.now = new Date(DAY0 + 3 * DAY - 1);
+    expect(await everything(provider, busy)).toEqual(morning);
+  });
+
   it('adds new transactions day by day and keeps the ids of the old ones', async () => {
     const { provider, clock } = sandbox();
     const ctx = sized({});
@@ -30,7 +42,9 @@ describe('sandbox data as the clock moves on', () => {
       expect(newIds.length, `day ${day}`).toBeGreaterThan(0);
       for (const id of newIds) {
         const t = current.get(id);
-        expect(t?.transactionDate.getTime()).toBeGreaterThan(at(day - 1).getTime() - 1);
+        // Dated after what the bank showed the day before: the connection, then each midnight.
+        const shownBefore = Math.max(CONNECTED_AT.getTime(), DAY0 + (day - 1) * DAY);
+        expect(t?.transactionDate.getTime()).toBeGreaterThan(shownBefore);
       }
       previous = current;
     }

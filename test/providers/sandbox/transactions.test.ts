@@ -152,7 +152,8 @@ describe('sandbox transactions', () => {
 
   it('continues after the day of connection at the same average rate', async () => {
     const ctx = sized({ accounts: 1, transactionsPerAccount: 300, days: 30 });
-    const { provider } = sandbox(new Date(DAY0 + 30 * DAY - 1));
+    // On day 30 the bank shows everything up to the end of day 29.
+    const { provider } = sandbox(new Date(DAY0 + 30 * DAY));
     const [account] = await provider.listAccounts(ctx);
     const after = await allTransactions(provider, ctx, account?.providerAccountId ?? '', {
       from: new Date(DAY0),
@@ -240,15 +241,15 @@ describe('sandbox transactions', () => {
     expect(await allTransactions(provider, ctx, id, { to: new Date(DAY0 - 31 * DAY) })).toEqual([]);
   });
 
-  it('never returns a transaction dated after the clock', async () => {
+  it("shows a day's transactions from the next day on, as a bank that books overnight", async () => {
     const now = new Date('2026-03-14T11:11:11.000Z');
     const ctx = sized({ accounts: 3, transactionsPerAccount: 3000, days: 30 });
     const { provider } = sandbox(now);
     const { byAccount } = await everything(provider, ctx);
     const all = [...byAccount.values()].flat();
-    expect(Math.max(...all.map(time))).toBeLessThanOrEqual(now.getTime());
-    // transactions of the current day up to the clock are already there
-    expect(all.some((t) => dayOf(t) === 4)).toBe(true);
+    expect(Math.max(...all.map(time))).toBeLessThan(Date.UTC(2026, 2, 14));
+    expect(all.some((t) => dayOf(t) === 3)).toBe(true);
+    expect(all.some((t) => dayOf(t) === 4)).toBe(false);
   });
 
   it('marks transactions of the last two days before the clock PENDING and older ones BOOKED', async () => {
