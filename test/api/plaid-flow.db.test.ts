@@ -59,8 +59,6 @@ const PAGE = 500;
 const HISTORY = 1_100;
 /** Older still: what Plaid's historical update brings later, over two pages. */
 const BACKFILL = 600;
-const PERSISTENT_CHECKING = 'pa-3f9c2e71-checking';
-const PERSISTENT_CARD = 'pa-8b04d5aa-card';
 const CHECKING_2 = 'chk2Xn5Wd8Qa3Lr6Zt1Ym4Vb7Kp0Hs9Gf2Ju';
 const CARD_2 = 'crd2Tb6Ny3Pe8Mk1Rw5Qz0Lc4Xv7Df2Sa9Jh';
 const ACCOUNT_NAMES: Record<string, string> = {
@@ -101,12 +99,15 @@ function history(prefix: string, count: number, firstDay: string): SyncEvent[] {
   });
 }
 
-/** The item's accounts as the fixture has them, with a `persistent_account_id` each. */
-function accountsWithPersistentIds(ids: { checking: string; card: string }): Json[] {
+/**
+ * The item's accounts as the fixture has them, under the given ids. Like most banks (Plaid gives
+ * a `persistent_account_id` only at a few, Chase among them), without one.
+ */
+function itemAccounts(ids: { checking: string; card: string }): Json[] {
   return fixtureAccounts().map((account) =>
     account.account_id === CHECKING_ID
-      ? { ...account, account_id: ids.checking, persistent_account_id: PERSISTENT_CHECKING }
-      : { ...account, account_id: ids.card, persistent_account_id: PERSISTENT_CARD },
+      ? { ...account, account_id: ids.checking }
+      : { ...account, account_id: ids.card },
   );
 }
 
@@ -345,7 +346,7 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
 
     // The user finishes Link at the bank: Plaid creates the Item.
     item = fake.completeLink(linkToken, {
-      accounts: accountsWithPersistentIds({ checking: CHECKING_ID, card: CARD_ID }),
+      accounts: itemAccounts({ checking: CHECKING_ID, card: CARD_ID }),
       consentExpirationTime: '2027-08-01T00:00:00Z',
       events: [...initialEvents(), ...history('hist', HISTORY, '2025-07-01')],
     });
@@ -852,8 +853,8 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
   it('re-consents through a new Item: the old Item is removed and the accounts keep their ids', async () => {
     reconsentBefore = await snapshot();
     const oldItem = item;
-    // The user links the same bank again: a new Item, new account ids with the same
-    // persistent_account_id, and (as Plaid issues them per Item) new transaction ids for the
+    // The user links the same bank again: a new Item, new account ids (still no
+    // persistent_account_id), and (as Plaid issues them per Item) new transaction ids for the
     // same transactions.
     const reissued = liveTransactions(oldItem).map((transaction) => ({
       kind: 'added' as const,
@@ -865,10 +866,8 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
       },
     }));
     const renewed = fake.createItem({
-      accounts: accountsWithPersistentIds({ checking: CHECKING_2, card: CARD_2 }).map((account) => {
-        const old = oldItem.accounts.find(
-          (candidate) => candidate.persistent_account_id === account.persistent_account_id,
-        ) as Json;
+      accounts: itemAccounts({ checking: CHECKING_2, card: CARD_2 }).map((account) => {
+        const old = oldItem.accounts.find((candidate) => candidate.mask === account.mask) as Json;
         return { ...account, balances: old.balances };
       }),
       consentExpirationTime: '2027-11-26T00:00:00Z',
@@ -911,8 +910,9 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
     expect(states[0]).not.toContain(newItem.accessToken);
     expect(states[0]).not.toContain(oldItem.accessToken);
 
-    // The next sync reads the new Item from its start and matches its accounts by
-    // persistent_account_id: same account ids (their provider ids change underneath).
+    // The next sync reads the new Item from its start and matches its accounts by their
+    // description in the Item (type, subtype, mask, name, each unique there): same account ids
+    // (their provider ids change underneath).
     const syncsBefore = fake.calls(SYNC).length;
     tick(t);
     const resync = await syncConnection(t, team, connectionId);

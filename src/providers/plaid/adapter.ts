@@ -29,12 +29,15 @@ import {
   type PlaidClient,
   type PlaidEnv,
 } from './client.js';
+import { SyncPaginations } from './pagination.js';
 import {
+  accountReferences,
   decodePageCursor,
   encodePageCursor,
   itemExpiry,
   itemHasExpiry,
   itemScopes,
+  type PageCursor,
   PLAID_COUNTRIES,
   readState,
   redact,
@@ -60,7 +63,7 @@ import type {
 
 /** Transaction updates per /transactions/sync call (Plaid's maximum). */
 export const SYNC_PAGE_SIZE = 500;
-/** How often one page restarts on TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION before giving up. */
+/** How often one pagination restarts on TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION before giving up. */
 export const MAX_SYNC_RESTARTS = 3;
 /** How long institution answers are kept in memory. */
 export const INSTITUTION_CACHE_MS = 60 * 60 * 1000;
@@ -75,6 +78,10 @@ export const LINK_LIFETIME_SECONDS = 60 * 60;
 export const HISTORY_DAYS_REQUESTED = 730;
 /** Most institutions /institutions/get lists for a search without text (its maximum). */
 export const INSTITUTION_LIST_SIZE = 500;
+/** The oldest balance accepted where Plaid has no real-time one (see `oldestAcceptableBalance`). */
+export const BALANCE_MAX_AGE_DAYS = 30;
+
+const DAY_MS = 86_400_000;
 
 const INSTITUTION_ID = /^ins_[A-Za-z0-9_]+$/;
 const CACHE_LIMIT = 500;
@@ -102,6 +109,11 @@ export interface PlaidProviderOptions {
    */
   oauthRedirectUri?: string;
   fetch?: typeof fetch;
+  /**
+   * Where to report data the adapter leaves out (an account or transaction in a currency
+   * without an ISO 4217 code); a process warning by default, so it is never silent.
+   */
+  warn?: (message: string) => void;
 }
 
 interface CacheEntry<T> {
@@ -127,6 +139,9 @@ export class PlaidProvider implements BankProvider {
    * token again (another team), which Plaid's one-time exchange exists to prevent.
    */
   private readonly exchanged = new Map<string, CacheEntry<{ accessToken: string; itemId: string }>>();
+  /** What each /transactions/sync pagination under way has delivered, to undo after a restart. */
+  private readonly paginations: SyncPaginations;
+  private readonly warn: (message: string) => void;
 
   constructor(options: PlaidProviderOptions) {
     this.clock = options.clock;
@@ -135,6 +150,8 @@ export class PlaidProvider implements BankProvider {
     this.clientName = (options.clientName ?? 'Open Banking').slice(0, 30);
     this.language = options.language ?? 'en';
     this.oauthRedirectUri = options.oauthRedirectUri;
+    this.paginations = new SyncPaginations(() => this.clock().getTime());
+    this.warn = options.warn ?? ((message) => process.emitWarning(message, { code: 'PLAID_DATA_LEFT_OUT' }));
     this.client = createPlaidClient({
       clientId: options.clientId,
       secret: options.secret,
@@ -213,21 +230,54 @@ export class PlaidProvider implements BankProvider {
     }
   }
 
-  /** Accounts with real-time balances (/accounts/balance/get). */
+  /**
+   * Accounts with real-time balances (/accounts/balance/get), each with the reference that
+   * recognises it in a later Item of the same user (`accountReferences`).
+   */
   async listAccounts(consent: ConsentContext): Promise<ProviderAccount[]> {
     const state = this.requireState(consent);
     const answer = await this.call<AccountsGetResponse>(
       '/accounts/balance/get',
-      { access_token: state.accessToken },
+      {
+        access_token: state.accessToken,
+        options: { min_last_updated_datetime: plaidDateTime(this.oldestAcceptableBalance()) },
+      },
       state.accessToken,
     );
     if (!Array.isArray(answer.accounts)) throw unexpected('/accounts/balance/get');
+    const institution =
+      typeof answer.item?.institution_id === 'string' ? answer.item.institution_id : consent.providerId;
+    const references = readable(() => accountReferences(answer.accounts, institution), 'an account');
     const accounts: ProviderAccount[] = [];
     for (const account of answer.accounts) {
-      const mapped = readable(() => toProviderAccount(account), 'an account');
-      if (mapped) accounts.push(mapped);
+      const mapped = readable(
+        () => toProviderAccount(account, references.get(account.account_id) ?? null),
+        'an account',
+      );
+      if (mapped) {
+        accounts.push(mapped);
+        continue;
+      }
+      this.warn(
+        `Plaid account ${account.account_id} has no ISO 4217 currency (unofficial_currency_code ${account.balances?.unofficial_currency_code}); it is left out`,
+      );
     }
     return accounts;
+  }
+
+  /**
+   * The oldest balance /accounts/balance/get may answer with (`min_last_updated_datetime`).
+   * Plaid ignores it everywhere but at Capital One (ins_128026) for non-depository accounts
+   * (cards, loans), where Capital One has no real-time balance and the call is refused
+   * (INVALID_FIELD) without it; so it is always sent. There Plaid answers the balance of its
+   * last update of the Item, normally under a day old (it updates Items one to four times a
+   * day). BALANCE_MAX_AGE_DAYS lets a card keep syncing through days of failed updates at the
+   * bank, yet refuses a figure older than a statement cycle as the account's balance: Plaid
+   * then answers LAST_UPDATED_DATETIME_OUT_OF_RANGE, a provider failure (502), not a refusal of
+   * the consent, which a new consent would not cure.
+   */
+  private oldestAcceptableBalance(): Date {
+    return new Date(this.clock().getTime() - BALANCE_MAX_AGE_DAYS * DAY_MS);
   }
 
   /**
@@ -237,65 +287,110 @@ export class PlaidProvider implements BankProvider {
    * transactions, `removed` the ids Plaid deleted. Only the last page (`has_more` false) returns
    * the new state with the account's cursor moved on: a half-read pagination is never saved.
    * On TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION the pagination restarts from where it began,
-   * as Plaid asks; re-delivered transactions are upserted again, so nothing is doubled.
-   * `from`/`to` are not used: the cursor alone says what is new.
+   * as Plaid asks (at most MAX_SYNC_RESTARTS times in one pagination). Plaid also asks to
+   * discard the pages of the abandoned loop, which the service has already written:
+   * re-delivered transactions are upserted again (nothing is doubled), and those the abandoned
+   * loop added that the restarted one no longer mentions are reported `removed` on the last
+   * page (`SyncPaginations`). `from`/`to` are not used: the cursor alone says what is new.
    */
   async listTransactions(consent: ConsentContext, query: TransactionQuery): Promise<TransactionPage> {
     const state = this.requireState(consent);
     const accountId = query.providerAccountId;
     if (!accountId) throw new ProviderError('invalid', 'no Plaid account id given');
-    let start: string | null;
-    let next: string | null;
+    let cursor: PageCursor;
     if (query.cursor) {
       const page = decodePageCursor(query.cursor);
       if (!page) throw new ProviderError('invalid', 'malformed Plaid page cursor');
-      start = page.start;
-      next = page.next;
+      cursor = page;
     } else {
-      start = state.cursors[accountId] || null;
-      next = start;
+      const start = state.cursors[accountId] || null;
+      cursor = { start, next: start ?? '', pagination: null, restarts: 0 };
     }
 
-    let answer: TransactionsSyncResponse | undefined;
-    for (let restarts = 0; !answer; restarts++) {
-      try {
-        answer = await this.client.post<TransactionsSyncResponse>('/transactions/sync', {
-          access_token: state.accessToken,
-          ...(next ? { cursor: next } : {}),
-          count: this.pageSize,
-          options: { account_id: accountId },
-        });
-      } catch (error) {
-        const mutated =
-          error instanceof PlaidApiError && error.code === 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION';
-        if (!mutated || restarts >= MAX_SYNC_RESTARTS) throw this.mapError(error, state.accessToken);
-        next = start;
-      }
-    }
-    if (
-      !Array.isArray(answer.added) ||
-      !Array.isArray(answer.modified) ||
-      !Array.isArray(answer.removed) ||
-      typeof answer.next_cursor !== 'string' ||
-      typeof answer.has_more !== 'boolean'
-    ) {
-      throw unexpected('/transactions/sync');
-    }
-
-    const transactions: ProviderTransaction[] = [];
-    for (const transaction of [...answer.added, ...answer.modified]) {
-      const mapped = readable(() => toProviderTransaction(transaction as PlaidTransaction), 'a transaction');
-      if (mapped) transactions.push(mapped);
-    }
+    const answer = await this.syncPage(state.accessToken, accountId, cursor);
+    const transactions = this.readTransactions(accountId, [...answer.added, ...answer.modified]);
     const removed = answer.removed
       .map((entry) => entry?.transaction_id)
       .filter((id): id is string => typeof id === 'string');
 
-    if (answer.has_more) {
-      return { transactions, removed, nextCursor: encodePageCursor({ start, next: answer.next_cursor }) };
+    const pagination = cursor.pagination ?? (answer.has_more ? this.paginations.open() : null);
+    if (pagination) {
+      this.paginations.record(pagination, transactionIds(answer.added), transactionIds(answer.modified));
     }
+    if (answer.has_more) {
+      const next = { ...cursor, next: answer.next_cursor, pagination };
+      return { transactions, removed, nextCursor: encodePageCursor(next) };
+    }
+    const vanished = pagination ? this.paginations.close(pagination) : [];
     const cursors = { ...state.cursors, [accountId]: answer.next_cursor };
-    return { transactions, removed, nextCursor: null, state: { ...state, cursors } };
+    return {
+      transactions,
+      removed: [...new Set([...removed, ...vanished])],
+      nextCursor: null,
+      state: { ...state, cursors },
+    };
+  }
+
+  /**
+   * Plaid's answer for the page `cursor` points at, restarting the pagination from its first
+   * cursor on TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION (`cursor` is moved back in place).
+   * A pagination whose earlier pages cannot be taken back (its record was dropped) is not
+   * restarted: the sync fails as a whole instead, so the service writes none of its pages.
+   */
+  private async syncPage(
+    accessToken: string,
+    accountId: string,
+    cursor: PageCursor,
+  ): Promise<TransactionsSyncResponse> {
+    for (;;) {
+      try {
+        const answer = await this.client.post<TransactionsSyncResponse>('/transactions/sync', {
+          access_token: accessToken,
+          ...(cursor.next ? { cursor: cursor.next } : {}),
+          count: this.pageSize,
+          options: { account_id: accountId },
+        });
+        if (
+          !Array.isArray(answer.added) ||
+          !Array.isArray(answer.modified) ||
+          !Array.isArray(answer.removed) ||
+          typeof answer.next_cursor !== 'string' ||
+          typeof answer.has_more !== 'boolean'
+        ) {
+          throw unexpected('/transactions/sync');
+        }
+        return answer;
+      } catch (error) {
+        const mutated =
+          error instanceof PlaidApiError && error.code === 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION';
+        if (!mutated || cursor.restarts >= MAX_SYNC_RESTARTS) throw this.mapError(error, accessToken);
+        if (cursor.pagination && !this.paginations.restart(cursor.pagination)) {
+          throw new ProviderError(
+            'unavailable',
+            'Plaid changed the transactions during a pagination this service can no longer take back; sync again',
+          );
+        }
+        cursor.restarts++;
+        cursor.next = cursor.start ?? '';
+      }
+    }
+  }
+
+  /** Plaid's transactions as ours; those without an ISO currency are left out, with a warning. */
+  private readTransactions(accountId: string, listed: unknown[]): ProviderTransaction[] {
+    const transactions: ProviderTransaction[] = [];
+    const unofficial = new Set<string>();
+    for (const transaction of listed) {
+      const mapped = readable(() => toProviderTransaction(transaction as PlaidTransaction), 'a transaction');
+      if (mapped) transactions.push(mapped);
+      else unofficial.add(String((transaction as PlaidTransaction).unofficial_currency_code));
+    }
+    if (unofficial.size > 0) {
+      this.warn(
+        `Plaid sent ${listed.length - transactions.length} transaction(s) of account ${accountId} without an ISO 4217 currency (unofficial_currency_code ${[...unofficial].join(', ')}); they are left out`,
+      );
+    }
+    return transactions;
   }
 
   /**
@@ -523,6 +618,18 @@ export class PlaidProvider implements BankProvider {
       cache.delete(oldest);
     }
   }
+}
+
+/** Plaid's date-time format (`YYYY-MM-DDTHH:mm:ssZ`, no fractions of a second). */
+function plaidDateTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The ids of Plaid transactions, skipping any entry without one. */
+function transactionIds(transactions: unknown[]): string[] {
+  return transactions
+    .map((transaction) => (transaction as Partial<PlaidTransaction> | null)?.transaction_id)
+    .filter((id): id is string => typeof id === 'string');
 }
 
 function unexpected(path: string): ProviderError {

@@ -100,8 +100,13 @@ export function isoCurrency(code: string | null | undefined): string | null {
  * Plaid gives no account number here (that takes the Auth product): `accountNumber` is null, and
  * the `mask` (2 to 4 trailing characters) is not used as one. A credit or loan `current` balance
  * is the amount owed, so it is negated; `available` stays as Plaid gives it (credit still to spend).
+ * The stable reference is Plaid's `persistent_account_id` where it gives one, else
+ * `fallbackReference` (see `accountReferences`).
  */
-export function toProviderAccount(account: PlaidAccount): ProviderAccount | null {
+export function toProviderAccount(
+  account: PlaidAccount,
+  fallbackReference: string | null = null,
+): ProviderAccount | null {
   const currency = isoCurrency(account.balances.iso_currency_code);
   if (!currency) return null;
   const type = accountType(account.type, account.subtype);
@@ -115,11 +120,58 @@ export function toProviderAccount(account: PlaidAccount): ProviderAccount | null
     type,
     currency,
     accountNumber: null,
-    stableReference: account.persistent_account_id ?? null,
+    stableReference: persistentId(account) ?? fallbackReference,
     sortCode: null,
     balanceMinor: balanceMinor === 0 ? 0 : balanceMinor,
     availableBalanceMinor: available === null ? null : amountToMinor(available, currency),
   };
+}
+
+function persistentId(account: PlaidAccount): string | null {
+  const id = account.persistent_account_id;
+  return typeof id === 'string' && id.trim() !== '' ? id : null;
+}
+
+/** Marks a reference made from an account's description, never a Plaid id. */
+const DESCRIBED_REFERENCE_PREFIX = 'plaid-described:';
+
+/**
+ * A reference for each account of an Item that has no `persistent_account_id` (Plaid gives one
+ * only at a few institutions with tokenised account numbers, Chase among them), so that a new
+ * Item of the same user (re-consent: new `account_id`s) is matched to the accounts we hold
+ * instead of duplicating them with their history. It is the institution, type, subtype, `mask`
+ * (the last 2 to 4 characters of the account number) and name, and only where that
+ * description is unique among the Item's accounts: two accounts alike in all of it get none,
+ * so they can never be taken for one another. Without a `mask` there is none either: the
+ * type and name alone say too little. The account's name changing between Items (the user
+ * renamed it at the bank) loses the match, as before; the service's matcher also refuses a
+ * reference two of the accounts it holds share.
+ */
+export function accountReferences(
+  accounts: PlaidAccount[],
+  institutionId: string,
+): Map<string, string | null> {
+  const described = new Map<string, string | null>();
+  for (const account of accounts) {
+    const mask = typeof account.mask === 'string' ? account.mask.trim() : '';
+    const name = typeof account.name === 'string' ? account.name.trim() : '';
+    described.set(
+      account.account_id,
+      mask === '' || name === ''
+        ? null
+        : DESCRIBED_REFERENCE_PREFIX +
+            JSON.stringify([institutionId, account.type, account.subtype ?? null, mask, name]),
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const reference of described.values()) {
+    if (reference !== null) counts.set(reference, (counts.get(reference) ?? 0) + 1);
+  }
+  const references = new Map<string, string | null>();
+  for (const [accountId, reference] of described) {
+    references.set(accountId, reference !== null && counts.get(reference) === 1 ? reference : null);
+  }
+  return references;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,6 +336,8 @@ export function errorKind(status: number, error: PlaidErrorBody | null): Provide
   if (code === 'INVALID_PUBLIC_TOKEN' || code === 'INVALID_LINK_TOKEN') return 'invalid';
   if (error?.error_type === 'RATE_LIMIT_EXCEEDED' || status === 429) return 'rate_limited';
   if (CONFIGURATION_CODES.has(code) || TRANSIENT_CODES.has(code)) return 'unavailable';
+  // The bank has no balance as recent as we asked (Capital One cards): its data, not the consent.
+  if (code === 'LAST_UPDATED_DATETIME_OUT_OF_RANGE') return 'unavailable';
   if (code === 'INSTITUTION_NOT_FOUND' || code === 'INSTITUTION_NO_LONGER_SUPPORTED') return 'invalid';
   if (code.startsWith('INSTITUTION_') || error?.error_type === 'INSTITUTION_ERROR') return 'unavailable';
   if (error?.error_type === 'API_ERROR' || status >= 500) return 'unavailable';
@@ -349,22 +403,26 @@ export function readState(state: Record<string, unknown> | null | undefined): Pl
 }
 
 /**
- * The opaque `nextCursor` of a page: Plaid's cursor for the next page, and the one the
- * pagination started from, to restart from on TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION.
+ * The opaque `nextCursor` of a page: Plaid's cursor for the next page, the one the pagination
+ * started from (to restart from on TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION), the id under
+ * which the adapter records what the pagination delivered, and how often it has restarted.
  */
 export interface PageCursor {
   /** Where this pagination started (null: from the beginning of the history). */
   start: string | null;
   /** Plaid's `next_cursor` to ask for next. */
   next: string;
+  /** The pagination's record (`SyncPaginations`); null where none was kept. */
+  pagination: string | null;
+  /** Restarts so far in this pagination. */
+  restarts: number;
 }
 
 const CURSOR_PREFIX = 'plaid1.';
 
 export function encodePageCursor(cursor: PageCursor): string {
-  return (
-    CURSOR_PREFIX + Buffer.from(JSON.stringify({ s: cursor.start, n: cursor.next })).toString('base64url')
-  );
+  const value = { s: cursor.start, n: cursor.next, p: cursor.pagination, r: cursor.restarts };
+  return CURSOR_PREFIX + Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 /** The page cursor, or null where the text is not one of ours. */
@@ -373,9 +431,14 @@ export function decodePageCursor(text: string): PageCursor | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(text.slice(CURSOR_PREFIX.length), 'base64url').toString());
     if (typeof value !== 'object' || value === null) return null;
-    const { s, n } = value as Record<string, unknown>;
+    const { s, n, p, r } = value as Record<string, unknown>;
     if (typeof n !== 'string' || !(s === null || typeof s === 'string')) return null;
-    return { start: s, next: n };
+    return {
+      start: s,
+      next: n,
+      pagination: typeof p === 'string' ? p : null,
+      restarts: typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 0,
+    };
   } catch {
     return null;
   }

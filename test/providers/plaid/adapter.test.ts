@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
 import {
+  BALANCE_MAX_AGE_DAYS,
   MAX_SYNC_RESTARTS,
   PlaidProvider,
   type PlaidProviderOptions,
@@ -13,18 +14,24 @@ import {
 } from '../../../src/providers/provider.js';
 import { FAKE_CLIENT_ID, FAKE_SECRET, FakePlaid } from './fake-server.js';
 import {
+  added,
   BOOKSHOP,
+  CAPITAL_ONE_ID,
   CARD_ID,
   CHECKING_ID,
   COFFEE,
+  fixtureAccounts,
   GROCERY_PENDING,
   GROCERY_POSTED,
   INSTITUTION_ID,
+  type Json,
   laterEvents,
   modified,
   PARKING,
   PAYROLL,
   REFUND,
+  type SyncEvent,
+  transaction,
 } from './fixtures.js';
 
 let fake: FakePlaid;
@@ -89,6 +96,18 @@ async function syncAll(provider: PlaidProvider, ctx: ConsentContext, providerAcc
   const transactions = pages.flatMap((page) => page.transactions);
   const removed = pages.flatMap((page) => page.removed ?? []);
   return { pages, transactions, removed, state, ctx: { ...ctx, state } };
+}
+
+/** The fixture's accounts at Capital One: the card's balance is Plaid's last update, an hour ago. */
+function capitalOneAccounts(): Json[] {
+  return fixtureAccounts().map((account) =>
+    account.type === 'depository'
+      ? account
+      : {
+          ...account,
+          balances: { ...(account.balances as Json), last_updated_datetime: '2026-06-01T11:00:00Z' },
+        },
+  );
 }
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
@@ -192,7 +211,8 @@ describe('accounts', () => {
         currency: 'USD',
         accountNumber: null,
         sortCode: null,
-        stableReference: null,
+        // No persistent_account_id at this bank: its description stands in (unique in the Item).
+        stableReference: 'plaid-described:["ins_100001","depository","checking","0000","Everyday Checking"]',
         balanceMinor: 121057,
         availableBalanceMinor: 120345,
       },
@@ -203,7 +223,8 @@ describe('accounts', () => {
         currency: 'USD',
         accountNumber: null,
         sortCode: null,
-        stableReference: null,
+        stableReference:
+          'plaid-described:["ins_100001","credit","credit card","3333","Harbour Rewards Card"]',
         balanceMinor: -41034,
         availableBalanceMinor: 458966,
       },
@@ -213,6 +234,86 @@ describe('accounts', () => {
 
   it('needs an exchanged access token', async () => {
     expect((await failure(plaid().listAccounts(context('public-sandbox-x')))).kind).toBe('invalid');
+  });
+
+  it(`asks for balances no older than ${BALANCE_MAX_AGE_DAYS} days, in Plaid's date-time format`, async () => {
+    const { provider, ctx } = await connected();
+    await provider.listAccounts(ctx);
+    expect(fake.calls('/accounts/balance/get')[0]?.body.options).toEqual({
+      min_last_updated_datetime: '2026-05-02T12:00:00Z',
+    });
+  });
+
+  it('reads the balance of a Capital One card, which Plaid refuses without min_last_updated_datetime', async () => {
+    const { provider, ctx } = await connected(
+      {},
+      { institutionId: CAPITAL_ONE_ID, accounts: capitalOneAccounts() },
+    );
+    const accounts = await provider.listAccounts(ctx);
+    expect(accounts.map((account) => [account.type, account.balanceMinor])).toEqual([
+      ['CHECKING', 121057],
+      ['CREDIT', -41034],
+    ]);
+  });
+
+  it('fails as unavailable, not as a refused consent, when Capital One has no recent enough card balance', async () => {
+    const accounts = capitalOneAccounts();
+    (accounts[1]?.balances as Json).last_updated_datetime = '2026-04-20T08:00:00Z';
+    const { provider, ctx } = await connected({}, { institutionId: CAPITAL_ONE_ID, accounts });
+    const error = await failure(provider.listAccounts(ctx));
+    expect(error.kind).toBe('unavailable');
+    expect(error.message).toContain('LAST_UPDATED_DATETIME_OUT_OF_RANGE');
+  });
+
+  it('gives each account a reference that finds it again in a new Item without persistent_account_id', async () => {
+    const first = await connected();
+    const second = await connected(
+      {},
+      {
+        accounts: fixtureAccounts().map((account, index) => ({
+          ...account,
+          account_id: `item2-account-${index}`,
+        })),
+      },
+    );
+    const before = await first.provider.listAccounts(first.ctx);
+    const after = await second.provider.listAccounts(second.ctx);
+    expect(before.map((account) => account.stableReference)).toEqual([
+      expect.any(String),
+      expect.any(String),
+    ]);
+    expect(after.map((account) => account.stableReference)).toEqual(
+      before.map((account) => account.stableReference),
+    );
+  });
+
+  it("keeps Plaid's persistent_account_id as the reference where the institution gives one", async () => {
+    const accounts = fixtureAccounts().map((account, index) => ({
+      ...account,
+      persistent_account_id: `pa-${index}`,
+    }));
+    const { provider, ctx } = await connected({}, { accounts });
+    expect((await provider.listAccounts(ctx)).map((account) => account.stableReference)).toEqual([
+      'pa-0',
+      'pa-1',
+    ]);
+  });
+
+  it('warns of an account in an unofficial currency, which it leaves out', async () => {
+    const warnings: string[] = [];
+    const accounts = fixtureAccounts();
+    (accounts[1] as Json).balances = {
+      ...((accounts[1] as Json).balances as Json),
+      iso_currency_code: null,
+      unofficial_currency_code: 'BTC',
+    };
+    const { provider, ctx } = await connected({ warn: (message) => warnings.push(message) }, { accounts });
+    expect((await provider.listAccounts(ctx)).map((account) => account.providerAccountId)).toEqual([
+      CHECKING_ID,
+    ]);
+    expect(warnings).toEqual([
+      expect.stringContaining(`${CARD_ID} has no ISO 4217 currency (unofficial_currency_code BTC)`),
+    ]);
   });
 });
 
@@ -365,6 +466,113 @@ describe('transactions', () => {
       page1.transactions.map((t) => t.providerTransactionId),
     );
     expect(page2.removed).toEqual(page1.removed);
+  });
+
+  it('discards what an abandoned loop added when the restarted loop no longer lists it', async () => {
+    const { provider, ctx, item } = await connected({ pageSize: 2 });
+    const first = await syncAll(provider, ctx, CHECKING_ID);
+    // A new charge arrives with others; our first page delivers it, then the bank deletes it
+    // again before the second page: Plaid refuses that page, and from the stored cursor the
+    // charge was never there (no add, no removal).
+    const PHANTOM = { ...REFUND, id: 'txnPhantom01', amount: 61.5, name: 'DOUBLE CHARGE' };
+    fake.publish(item, [
+      added(PHANTOM),
+      added(REFUND),
+      modified({ ...COFFEE, merchant: 'Corner Coffee Roasters' }),
+    ]);
+    const query = { providerAccountId: CHECKING_ID, from: null, to: now };
+    const callsBefore = fake.calls('/transactions/sync').length;
+    const page1 = await provider.listTransactions(first.ctx, { ...query, cursor: null });
+    expect(page1.transactions.map((t) => t.providerTransactionId)).toEqual([PHANTOM.id, REFUND.id]);
+    fake.retract(item, PHANTOM.id);
+
+    const pages = [page1];
+    let cursor = page1.nextCursor;
+    while (cursor) {
+      const page: TransactionPage = await provider.listTransactions(first.ctx, { ...query, cursor });
+      pages.push(page);
+      cursor = page.nextCursor;
+    }
+    expect(
+      fake
+        .calls('/transactions/sync')
+        .slice(callsBefore)
+        .map((request) => request.response?.body.error_code ?? 'ok'),
+    ).toEqual([
+      'ok', // page 1
+      'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION', // page 2
+      'ok', // page 1 again, from the stored cursor: the whole change
+    ]);
+    // What the service keeps after upserting every page and deleting what was removed.
+    const removed = new Set(pages.flatMap((page) => page.removed ?? []));
+    const kept = new Set(pages.flatMap((page) => page.transactions.map((t) => t.providerTransactionId)));
+    for (const ref of removed) kept.delete(ref);
+    expect([...kept].sort()).toEqual([COFFEE.id, REFUND.id].sort());
+    expect(pages.at(-1)?.removed).toEqual([PHANTOM.id]);
+  });
+
+  it('keeps what an abandoned loop added when the restarted loop lists it again', async () => {
+    const { provider, ctx, item } = await connected({ pageSize: 2 });
+    const query = { providerAccountId: CHECKING_ID, from: null, to: now };
+    const page1 = await provider.listTransactions(ctx, { ...query, cursor: null });
+    fake.mutate(item, () => fake.publish(item, [modified({ ...PAYROLL, amount: -2600 })]));
+    const pages = [page1];
+    let cursor = page1.nextCursor;
+    while (cursor) {
+      const page: TransactionPage = await provider.listTransactions(ctx, { ...query, cursor });
+      pages.push(page);
+      cursor = page.nextCursor;
+    }
+    expect(pages.flatMap((page) => page.removed ?? [])).toEqual([]);
+  });
+
+  it(`gives up after ${MAX_SYNC_RESTARTS} restarts in one pagination, on whichever pages`, async () => {
+    const { provider, ctx, item } = await connected({ pageSize: 2 });
+    const query = { providerAccountId: CHECKING_ID, from: null, to: now };
+    const page1 = await provider.listTransactions(ctx, { ...query, cursor: null });
+    // Every second page is overtaken by a change: page 1 again, then page 2 refused again...
+    let cursor = page1.nextCursor;
+    let outcome: unknown = null;
+    for (let call = 0; call < 10 && cursor && !outcome; call++) {
+      fake.mutate(item, () => {});
+      outcome = await provider.listTransactions(ctx, { ...query, cursor }).then(
+        (page) => {
+          cursor = page.nextCursor;
+          return null;
+        },
+        (error: unknown) => error,
+      );
+    }
+    expect(outcome).toBeInstanceOf(ProviderError);
+    expect((outcome as ProviderError).kind).toBe('unavailable');
+    const refused = fake
+      .calls('/transactions/sync')
+      .filter(
+        (request) => request.response?.body.error_code === 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION',
+      );
+    expect(refused).toHaveLength(MAX_SYNC_RESTARTS + 1);
+  });
+
+  it('warns of transactions in an unofficial currency, which it leaves out', async () => {
+    const warnings: string[] = [];
+    const { provider, ctx, item } = await connected({ warn: (message) => warnings.push(message) });
+    const crypto: SyncEvent = {
+      kind: 'added',
+      transaction: {
+        ...transaction({ ...REFUND, id: 'txnCrypto01' }),
+        iso_currency_code: null,
+        unofficial_currency_code: 'DOGE',
+      },
+    };
+    item.log = [crypto, ...item.log];
+    const { transactions } = await syncAll(provider, ctx, CHECKING_ID);
+    expect(transactions.map((t) => t.providerTransactionId)).not.toContain('txnCrypto01');
+    expect(transactions).toHaveLength(5);
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        `1 transaction(s) of account ${CHECKING_ID} without an ISO 4217 currency (unofficial_currency_code DOGE)`,
+      ),
+    ]);
   });
 
   it(`gives up after ${MAX_SYNC_RESTARTS} restarts in a row`, async () => {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveWireFault, type WireFault } from '../wire-faults.js';
 import {
+  CAPITAL_ONE_ID,
   fixtureAccounts,
   INSTITUTION_ID,
   INSTITUTIONS,
@@ -48,6 +49,16 @@ export interface FakeItem {
   accounts: Json[];
   /** The item's transaction updates, in order; a cursor is a position in this log. */
   log: SyncEvent[];
+  /**
+   * Transactions added and deleted again since some reader's cursor (`retract`): no stream
+   * reports them, as Plaid reports only the net change since a cursor.
+   */
+  retracted: Set<string>;
+  /**
+   * Changes made with `mutate` so far: a cursor handed out mid-pagination (`has_more` true)
+   * before the latest one is refused.
+   */
+  mutations: number;
   removed: boolean;
 }
 
@@ -162,6 +173,12 @@ const ERRORS: Record<string, { type: string; status: number; message: string; di
       'Underlying transaction data changed since last page was fetched. Please restart pagination from last update.',
     display: null,
   },
+  LAST_UPDATED_DATETIME_OUT_OF_RANGE: {
+    type: 'INVALID_RESULT',
+    status: 400,
+    message: 'requested data is not available within the specified date-time range',
+    display: null,
+  },
   INTERNAL_SERVER_ERROR: {
     type: 'API_ERROR',
     status: 500,
@@ -202,24 +219,40 @@ function errorBody(code: string, extra: Json = {}): { status: number; body: Json
   };
 }
 
-/** Opaque sync cursors: the stream (one account or the whole item) and a position in the log. */
-function encodeCursor(scope: string, position: number): string {
-  return Buffer.from(`${scope}:${position}`).toString('base64url');
+/**
+ * Opaque sync cursors: the stream (one account or the whole item), a position in the log and,
+ * for one handed out mid-pagination, the item's mutation count then (see `FakePlaid.mutate`).
+ */
+interface FakeCursor {
+  scope: string;
+  position: number;
+  midway: number | null;
 }
 
-function decodeCursor(cursor: string): { scope: string; position: number } | null {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const at = text.lastIndexOf(':');
-  const position = Number(text.slice(at + 1));
-  if (at < 0 || !Number.isInteger(position) || position < 0) return null;
-  return { scope: text.slice(0, at), position };
+function encodeCursor(cursor: FakeCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(text: string): FakeCursor | null {
+  try {
+    const { scope, position, midway } = JSON.parse(Buffer.from(text, 'base64url').toString()) as FakeCursor;
+    if (typeof scope !== 'string' || !Number.isInteger(position) || position < 0) return null;
+    return { scope, position, midway: Number.isInteger(midway) ? midway : null };
+  } catch {
+    return null;
+  }
 }
 
 export interface ItemOptions {
+  /** The item's institution; the fixture's bank by default (`CAPITAL_ONE_ID` for its balance rule). */
+  institutionId?: string;
   products?: string[];
   consentExpirationTime?: string | null;
   events?: SyncEvent[];
-  /** The item's accounts (AccountBase); the fixture's checking account and card by default. */
+  /**
+   * The item's accounts (AccountBase); the fixture's checking account and card by default. As at
+   * most institutions, they have no `persistent_account_id` unless one is given here.
+   */
   accounts?: Json[];
 }
 
@@ -260,12 +293,14 @@ export class FakePlaid {
     const item: FakeItem = {
       itemId: `item-${randomUUID()}`,
       accessToken: token('access'),
-      institutionId: INSTITUTION_ID,
+      institutionId: options.institutionId ?? INSTITUTION_ID,
       products: options.products ?? ['transactions'],
       consentExpirationTime: options.consentExpirationTime ?? null,
       error: null,
       accounts: options.accounts ?? fixtureAccounts(),
       log: options.events ?? initialEvents(),
+      retracted: new Set(),
+      mutations: 0,
       removed: false,
     };
     this.items.set(item.accessToken, item);
@@ -312,6 +347,26 @@ export class FakePlaid {
   /** New updates on an item (what a day at the bank brings). */
   publish(item: FakeItem, events: SyncEvent[]): void {
     item.log.push(...events);
+  }
+
+  /**
+   * Changes the item's data while a reader may be mid-pagination, as Plaid's own updates do:
+   * every pagination under way is then refused on its next page with
+   * TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION, and must restart from its first cursor.
+   */
+  mutate(item: FakeItem, change: () => void): void {
+    change();
+    item.mutations++;
+  }
+
+  /**
+   * A transaction deleted again at the bank before any reader finished a pagination that
+   * delivered it: from then on no stream mentions it, neither as added nor as removed (Plaid
+   * reports the net change since a cursor). A reader that kept it from an abandoned pagination
+   * is never told it is gone.
+   */
+  retract(item: FakeItem, transactionId: string): void {
+    this.mutate(item, () => item.retracted.add(transactionId));
   }
 
   calls(path: string): RecordedRequest[] {
@@ -408,11 +463,12 @@ export class FakePlaid {
         item.removed = true;
         return {};
       }
-      case '/accounts/get':
-      case '/accounts/balance/get': {
+      case '/accounts/get': {
         const item = this.item(body);
         return { accounts: item.accounts, item: this.itemJson(item) };
       }
+      case '/accounts/balance/get':
+        return this.balances(body);
       case '/transactions/sync':
         return this.sync(body);
       case '/institutions/search':
@@ -470,6 +526,33 @@ export class FakePlaid {
     };
   }
 
+  /**
+   * /accounts/balance/get. Capital One (ins_128026) gives no real-time balance for its
+   * non-depository accounts: there Plaid's reference requires `options.min_last_updated_datetime`
+   * (INVALID_FIELD without it) and answers LAST_UPDATED_DATETIME_OUT_OF_RANGE when such an
+   * account's `balances.last_updated_datetime` is older. Elsewhere the option is ignored.
+   */
+  private balances(body: Json): Json {
+    const item = this.item(body);
+    const options = (body.options ?? {}) as Json;
+    const cached = item.accounts.filter((account) => account.type !== 'depository');
+    if (item.institutionId === CAPITAL_ONE_ID && cached.length > 0) {
+      const oldest = options.min_last_updated_datetime;
+      const at = typeof oldest === 'string' ? Date.parse(oldest) : Number.NaN;
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(String(oldest)) || Number.isNaN(at)) {
+        throw new FakeError('INVALID_FIELD', {
+          error_message: 'options.min_last_updated_datetime must be provided for this institution',
+        });
+      }
+      const stale = cached.some((account) => {
+        const updated = (account.balances as Json).last_updated_datetime;
+        return typeof updated === 'string' && Date.parse(updated) < at;
+      });
+      if (stale) throw new FakeError('LAST_UPDATED_DATETIME_OUT_OF_RANGE');
+    }
+    return { accounts: item.accounts, item: this.itemJson(item) };
+  }
+
   private sync(body: Json): Json {
     const item = this.item(body);
     const options = (body.options ?? {}) as Json;
@@ -485,11 +568,17 @@ export class FakePlaid {
       const cursor = decodeCursor(body.cursor);
       if (!cursor || cursor.scope !== scope || cursor.position > item.log.length)
         throw new FakeError('INVALID_FIELD');
+      if (cursor.midway !== null && cursor.midway < item.mutations) {
+        throw new FakeError('TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION');
+      }
       position = cursor.position;
     }
     const inScope = (event: SyncEvent) =>
-      scope === '*' ||
-      (event.kind === 'removed' ? event.account_id : (event.transaction.account_id as string)) === scope;
+      !item.retracted.has(
+        event.kind === 'removed' ? event.transaction_id : (event.transaction.transaction_id as string),
+      ) &&
+      (scope === '*' ||
+        (event.kind === 'removed' ? event.account_id : (event.transaction.account_id as string)) === scope);
 
     const page: SyncEvent[] = [];
     let next = position;
@@ -501,6 +590,7 @@ export class FakePlaid {
     // Skip what follows outside the stream, so has_more means more of *this* stream.
     while (next < item.log.length && !inScope(item.log[next] as SyncEvent)) next++;
     const hasMore = next < item.log.length;
+    const nextCursor = encodeCursor({ scope, position: next, midway: hasMore ? item.mutations : null });
     const accountIds = new Set(
       page.map((event) => (event.kind === 'removed' ? event.account_id : event.transaction.account_id)),
     );
@@ -513,7 +603,7 @@ export class FakePlaid {
           ? [{ transaction_id: event.transaction_id, account_id: event.account_id }]
           : [],
       ),
-      next_cursor: encodeCursor(scope, next),
+      next_cursor: nextCursor,
       has_more: hasMore,
       transactions_update_status: 'HISTORICAL_UPDATE_COMPLETE',
     };

@@ -6,6 +6,8 @@
 export type Json = Record<string, unknown>;
 
 export const INSTITUTION_ID = 'ins_100001';
+/** Capital One, the one institution where Plaid's balance call needs `min_last_updated_datetime`. */
+export const CAPITAL_ONE_ID = 'ins_128026';
 export const CHECKING_ID = 'chk4Rz8mQv1Lp0aXe7TnWy2Bc5Hd9Js3Kf6Gu';
 export const CARD_ID = 'crd7Yp2Lx9Wq4Nm1Kz8Vb3Tc6Rd0Sf5Gh2Jk';
 

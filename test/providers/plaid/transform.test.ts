@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  accountReferences,
   accountType,
   amountToMinor,
   decodePageCursor,
@@ -164,6 +165,12 @@ describe('toProviderAccount', () => {
     );
   });
 
+  it('prefers the persistent_account_id to a reference made from the description', () => {
+    const withBoth = { ...checkingJson, persistent_account_id: 'persist-7' };
+    expect(toProviderAccount(withBoth, 'plaid-described:x')?.stableReference).toBe('persist-7');
+    expect(toProviderAccount(checkingJson, 'plaid-described:x')?.stableReference).toBe('plaid-described:x');
+  });
+
   it('maps a checking account with balances in minor units and no account number', () => {
     expect(toProviderAccount(checkingJson)).toEqual({
       providerAccountId: checkingJson.account_id,
@@ -220,6 +227,44 @@ describe('toProviderAccount', () => {
   it('maps a loan balance as owed', () => {
     const loan = account({ type: 'loan', subtype: 'student' }, { current: 1000.1, available: null });
     expect(toProviderAccount(loan)).toMatchObject({ type: 'CREDIT', balanceMinor: -100010 });
+  });
+});
+
+describe('accountReferences', () => {
+  const INSTITUTION = 'ins_100001';
+
+  it('gives the same account the same reference in a new Item, where its account_id changes', () => {
+    const first = accountReferences([checkingJson, cardJson], INSTITUTION);
+    const second = accountReferences(
+      [
+        { ...checkingJson, account_id: 'chk-item2' },
+        { ...cardJson, account_id: 'crd-item2' },
+      ],
+      INSTITUTION,
+    );
+    expect(first.get(checkingJson.account_id)).toEqual(expect.stringMatching(/^plaid-described:/));
+    expect(second.get('chk-item2')).toBe(first.get(checkingJson.account_id));
+    expect(second.get('crd-item2')).toBe(first.get(cardJson.account_id));
+    expect(first.get(checkingJson.account_id)).not.toBe(first.get(cardJson.account_id));
+  });
+
+  it('gives none to accounts alike in institution, type, subtype, mask and name', () => {
+    const twin = { ...checkingJson, account_id: 'chk-twin' };
+    const references = accountReferences([checkingJson, twin, cardJson], INSTITUTION);
+    expect(references.get(checkingJson.account_id)).toBeNull();
+    expect(references.get('chk-twin')).toBeNull();
+    expect(references.get(cardJson.account_id)).toEqual(expect.any(String));
+  });
+
+  it('gives none without a mask, and tells institutions and masks apart', () => {
+    expect(
+      accountReferences([{ ...checkingJson, mask: null }], INSTITUTION).get(checkingJson.account_id),
+    ).toBeNull();
+    const here = accountReferences([checkingJson], INSTITUTION).get(checkingJson.account_id);
+    expect(accountReferences([checkingJson], 'ins_100003').get(checkingJson.account_id)).not.toBe(here);
+    expect(
+      accountReferences([{ ...checkingJson, mask: '0001' }], INSTITUTION).get(checkingJson.account_id),
+    ).not.toBe(here);
   });
 });
 
@@ -284,6 +329,9 @@ describe('errors', () => {
     expect(errorKind(400, plaidError('INSTITUTION_DOWN', 'INSTITUTION_ERROR'))).toBe('unavailable');
     expect(errorKind(400, plaidError('INSTITUTION_NOT_RESPONDING', 'INSTITUTION_ERROR'))).toBe('unavailable');
     expect(errorKind(400, plaidError('PRODUCT_NOT_READY', 'ITEM_ERROR'))).toBe('unavailable');
+    expect(errorKind(400, plaidError('LAST_UPDATED_DATETIME_OUT_OF_RANGE', 'INVALID_RESULT'))).toBe(
+      'unavailable',
+    );
     expect(errorKind(400, plaidError('INVALID_API_KEYS', 'INVALID_INPUT'))).toBe('unavailable');
     expect(errorKind(500, plaidError('INTERNAL_SERVER_ERROR', 'API_ERROR'))).toBe('unavailable');
     expect(errorKind(503, null)).toBe('unavailable');
@@ -361,9 +409,10 @@ describe('state and cursors', () => {
   });
 
   it('round-trips page cursors and rejects foreign ones', () => {
-    const cursor = encodePageCursor({ start: null, next: 'abc' });
-    expect(decodePageCursor(cursor)).toEqual({ start: null, next: 'abc' });
-    expect(decodePageCursor(encodePageCursor({ start: 's', next: 'n' }))).toEqual({ start: 's', next: 'n' });
+    const first = { start: null, next: 'abc', pagination: null, restarts: 0 };
+    expect(decodePageCursor(encodePageCursor(first))).toEqual(first);
+    const later = { start: 's', next: 'n', pagination: 'p-1', restarts: 2 };
+    expect(decodePageCursor(encodePageCursor(later))).toEqual(later);
     expect(decodePageCursor('abc')).toBeNull();
     expect(decodePageCursor('plaid1.!!!')).toBeNull();
     expect(decodePageCursor(`plaid1.${Buffer.from('{"s":1,"n":"x"}').toString('base64url')}`)).toBeNull();
