@@ -30,12 +30,26 @@ export const isStorable = (at: Date) => at.getTime() >= EARLIEST_MS && at.getTim
  * a date-time without an offset is UTC. `field` names the field in the error.
  */
 export function parseInstant(value: string, field: Omit<FieldError, 'message'>): Date | FieldError {
-  const invalid = { ...field, message: 'is not a real date or date-time' };
+  const read = readInstant(value);
+  return typeof read === 'string' ? { ...field, message: read } : read;
+}
+
+/**
+ * What keeps a value of the `DateOrDateTime` pattern from being an instant a request may name, or
+ * null: the schemas' `date-or-date-time` format (src/http/validation.ts).
+ */
+export function instantProblem(value: string): string | null {
+  const read = readInstant(value);
+  return typeof read === 'string' ? read : null;
+}
+
+function readInstant(value: string): Date | string {
+  const invalid = 'is not a real date or date-time';
   const midnight = utcMidnight(value);
   if (!midnight) return invalid;
   const at = isDateOnly(value) ? midnight : dateTime(value);
   if (Number.isNaN(at.getTime())) return invalid;
-  if (!isStorable(at)) return { ...field, message: 'must be between the years 0001 and 9999 (UTC)' };
+  if (!isStorable(at)) return 'must be between the years 0001 and 9999 (UTC)';
   return at;
 }
 

@@ -12,7 +12,7 @@ import {
   pointerSegment,
 } from '../errors.js';
 import { frameworkProblemResponses } from './schemas.js';
-import { findUnreadableParameter } from './validation.js';
+import { findUnreadableParameter, formatProblem } from './validation.js';
 
 /**
  * The one place errors become responses: every error, ours or the framework's, leaves as
@@ -59,9 +59,15 @@ interface AjvError {
   message?: string;
   keyword: string;
   params: Record<string, unknown>;
+  /** The value the error is about (the validators are `verbose`). */
+  data?: unknown;
 }
 
-/** One entry per bad field, with a JSON pointer to it. */
+/**
+ * One entry per bad field, with a JSON pointer to it: a field that breaks several rules (an empty
+ * consent id is both too short and blank) is listed once, with the first of them. The errors of
+ * a route's own checks (keyword `check`, src/http/validation.ts) come after the schema's.
+ */
 function fieldErrors(validation: AjvError[], context: string | undefined): FieldError[] {
   const location = LOCATIONS[context ?? 'body'] ?? 'body';
   const seen = new Set<string>();
@@ -69,19 +75,25 @@ function fieldErrors(validation: AjvError[], context: string | undefined): Field
   for (const error of validation) {
     const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
     const path = `${error.instancePath}${missing}` || '/';
-    const message =
-      error.keyword === 'required'
-        ? 'is required'
-        : error.keyword === 'enum'
-          ? `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-          : (error.message ?? 'is invalid');
-    const key = `${path} ${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    errors.push({ path, message, in: location });
+    if (seen.has(path)) continue;
+    seen.add(path);
+    errors.push({ path, message: messageOf(error), in: location });
     if (errors.length === MAX_FIELD_ERRORS) break;
   }
   return errors;
+}
+
+function messageOf(error: AjvError): string {
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'enum':
+      return `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'format':
+      return formatProblem(error.params.format, error.data) ?? error.message ?? 'is invalid';
+    default:
+      return error.message ?? 'is invalid';
+  }
 }
 
 /** Maps the framework's own client errors (bad JSON, wrong media type, too large...) to codes. */

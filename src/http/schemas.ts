@@ -43,8 +43,13 @@ export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-
 /** An instant on the way in: a date (`2026-11-01`) or a date-time (`2026-11-01T08:30:00Z`). */
 export const DATE_HELP =
   'ISO 8601 date (`2026-11-01`) or date-time (`2026-11-01T08:30:00Z`); UTC when no offset is given.';
+/**
+ * The pattern is the shape; the `date-or-date-time` format (src/http/validation.ts), that the
+ * date exists (not 2026-02-30) and lies within the years 0001 to 9999 once its offset is applied.
+ */
 export const DateOrDateTime = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?([Zz]|[+-]\\d{2}:?\\d{2})?)?$',
+  format: 'date-or-date-time',
   description: DATE_HELP,
   examples: ['2026-11-01', '2026-11-01T08:30:00Z'],
 });

@@ -1,14 +1,15 @@
-import { type FieldError, invalidInput } from '../../errors.js';
+import type { FieldError } from '../../errors.js';
 
 /**
  * Connection metadata is the client's own small annotation (and the sandbox's options), stored
  * as jsonb and returned with every connection: bounded so one team cannot bloat every list.
- * Key count and key length are in the route schema; depth and total size are checked here.
+ * Key count and key length are in the route schema; depth and total size are checked here, as
+ * part of the route's input check (`connectProblems`).
  */
 export const METADATA_MAX_DEPTH = 5;
 export const METADATA_MAX_BYTES = 16 * 1024;
 
-export function checkMetadata(metadata: Record<string, unknown>): void {
+export function metadataProblems(metadata: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];
   if (depthOf(metadata) > METADATA_MAX_DEPTH) {
     errors.push({
@@ -24,7 +25,7 @@ export function checkMetadata(metadata: Record<string, unknown>): void {
       message: `must not be larger than ${METADATA_MAX_BYTES} bytes as JSON`,
     });
   }
-  if (errors.length > 0) throw invalidInput(errors);
+  return errors;
 }
 
 /** Levels of objects and arrays; the global guard has already bounded the nesting, so recursion is safe. */

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { apiKeyContext } from '../../audit/record.js';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
+import { withInputCheck } from '../../http/validation.js';
 import { ConnectBody, Consent, DisconnectBody, ListConnectionsQuery, UpdateConsentBody } from './schemas.js';
 import type { ConnectionsService } from './service.js';
 
@@ -35,7 +36,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           description:
             'Checks the consent with the provider and records an ACTIVE connection with one AUTHORIZED consent. ' +
             'Data are imported by `POST /api/banking/sync`.',
-          body: ConnectBody,
+          body: withInputCheck(ConnectBody, service.connectProblems),
           response: {
             201: ConnectionRef,
             ...problemResponses(...BANKING_ERRORS, 409, 413, 415, 422, 502, 503, 504),
@@ -72,7 +73,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           description:
             'The current AUTHORIZED consent becomes REVOKED and a new AUTHORIZED one is created and returned; ' +
             'history is kept. With `consentId`, the connection moves to a consent the user just gave at the bank.',
-          body: UpdateConsentBody,
+          body: withInputCheck(UpdateConsentBody, service.consentProblems),
           response: {
             200: Consent,
             ...problemResponses(...BANKING_ERRORS, 404, 409, 413, 415, 422, 502, 503, 504),

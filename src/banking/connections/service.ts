@@ -1,13 +1,14 @@
 import { type AuditContext, recordAudit } from '../../audit/record.js';
 import type { Database } from '../../db/client.js';
-import { AppError, invalidInput, notFound } from '../../errors.js';
+import { AppError, type FieldError, invalidInput, notFound } from '../../errors.js';
 import { parseInstant } from '../../http/dates.js';
+import { fieldErrorsOf } from '../../http/validation.js';
 import { newId } from '../../ids.js';
-import type { Clock, ConsentContext, Scope } from '../../providers/provider.js';
+import type { BankProvider, Clock, ConsentContext, Scope } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import type { SecretBox } from '../../secrets.js';
 import { recordEvent } from '../../webhooks/outbox.js';
-import { checkMetadata } from './metadata.js';
+import { metadataProblems } from './metadata.js';
 import { openProviderState, sealProviderState } from './provider-state.js';
 import {
   type ConnectionRow,
@@ -80,6 +81,41 @@ export function toConnectionView(row: ConnectionRow, consentRows: ConsentRow[], 
   };
 }
 
+/**
+ * What is wrong with a bank named by a request that the schema cannot tell, from the request
+ * alone: a provider this deployment does not know, an institution or options (`metadata`) the
+ * provider refuses. Of a provider known but not set up here nothing is said: the handler answers
+ * its 503. Part of the input checks of connect and of a consent link.
+ */
+export function bankProblems(
+  providers: ProviderRegistry,
+  input: { provider?: string; providerId?: string; metadata?: Record<string, unknown> },
+): FieldError[] {
+  if (input.provider === undefined) return [];
+  const name = input.provider;
+  let provider: BankProvider | undefined;
+  const errors = fieldErrorsOf(() => {
+    provider = providers.get(name);
+  });
+  const { providerId } = input;
+  if (provider && providerId !== undefined) {
+    const known = provider;
+    errors.push(
+      ...fieldErrorsOf(() => known.validateConnect({ providerId, metadata: input.metadata ?? {} })),
+    );
+  }
+  return errors;
+}
+
+const EXPIRES_AT = { path: '/expiresAt', in: 'body' } as const;
+
+/** A consent update's `expiresAt`, or why it is refused: not a real instant, or not after `now`. */
+function readExpiresAt(value: string, now: Date): Date | FieldError {
+  const expiresAt = parseInstant(value, EXPIRES_AT);
+  if (!(expiresAt instanceof Date)) return expiresAt;
+  return expiresAt > now ? expiresAt : { ...EXPIRES_AT, message: 'must be in the future' };
+}
+
 export function createConnectionsService({
   db,
   providers,
@@ -88,7 +124,22 @@ export function createConnectionsService({
   secrets,
   onEvents = () => {},
 }: ConnectionsDeps) {
+  /** The input check of connect (src/http/validation.ts): metadata's depth and size, the bank. */
+  const connectProblems = (input: Partial<ConnectInput>): FieldError[] => [
+    ...(input.metadata === undefined ? [] : metadataProblems(input.metadata)),
+    ...bankProblems(providers, input),
+  ];
+  /** The input check of a consent update: an `expiresAt` in the future. */
+  const consentProblems = (input: Partial<UpdateConsentInput>): FieldError[] => {
+    if (input.expiresAt === undefined) return [];
+    const expiresAt = readExpiresAt(input.expiresAt, clock());
+    return expiresAt instanceof Date ? [] : [expiresAt];
+  };
+
   return {
+    connectProblems,
+    consentProblems,
+
     async list(teamId: string): Promise<ConnectionView[]> {
       const rows = await listConnectionRows(db, teamId);
       const consentRows = await consentsOf(
@@ -107,10 +158,10 @@ export function createConnectionsService({
     },
 
     async connect(teamId: string, input: ConnectInput, audit: AuditContext): Promise<ConnectionView> {
+      const problems = connectProblems(input);
+      if (problems.length > 0) throw invalidInput(problems);
       const provider = providers.get(input.provider);
       const metadata = input.metadata ?? {};
-      checkMetadata(metadata);
-      provider.validateConnect({ providerId: input.providerId, metadata });
       const ref = { teamId, provider: provider.name, consentRef: input.consentId };
       // Checked before asking the bank, and again by the unique claim below against races.
       if (await isConsentReferenced(db, ref)) throw consentAlreadyConnected();
@@ -231,11 +282,8 @@ export function createConnectionsService({
       input: UpdateConsentInput,
       audit: AuditContext,
     ): Promise<ConsentView> {
-      const expiresAt = parseInstant(input.expiresAt, { path: '/expiresAt', in: 'body' });
+      const expiresAt = readExpiresAt(input.expiresAt, clock());
       if (!(expiresAt instanceof Date)) throw invalidInput([expiresAt]);
-      const now = clock();
-      if (!(expiresAt > now))
-        throw invalidInput([{ path: '/expiresAt', in: 'body', message: 'must be in the future' }]);
       const connection = await findConnection(db, teamId, input.connectionId);
       if (!connection) throw notFound('Connection');
       assertActive(connection);

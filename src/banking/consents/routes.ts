@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
+import { withInputCheck } from '../../http/validation.js';
 import { ConsentLinkSchema, LinkBody } from './schemas.js';
 import type { ConsentLinkService } from './service.js';
 
@@ -15,7 +16,7 @@ export function consentLinkRoutes(service: ConsentLinkService): FastifyPluginAsy
           description:
             'Creates the provider-side authorisation (GoCardless agreement and requisition, Plaid link token) ' +
             'and answers the URL to send the user to; afterwards call `POST /api/banking/connect` with `consentId`.',
-          body: LinkBody,
+          body: withInputCheck(LinkBody, service.linkProblems),
           response: {
             201: ConsentLinkSchema,
             ...problemResponses(...BANKING_ERRORS, 413, 415, 422, 502, 503, 504),

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { nextPageLink } from '../../http/paging.js';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
+import { withInputCheck } from '../../http/validation.js';
 import { ListTransactionsQuery } from './schemas.js';
-import type { TransactionsService } from './service.js';
+import { readListQuery, type TransactionsService } from './service.js';
 
 export function transactionRoutes(service: TransactionsService): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -17,7 +18,7 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
           description:
             'Filters combine with AND. Pages by `limit` (1 to 5000, default 500) and an opaque `cursor`; when ' +
             'more rows exist the response carries `Link: <url>; rel="next"`. The body is a plain array.',
-          querystring: ListTransactionsQuery,
+          querystring: withInputCheck(ListTransactionsQuery, (query) => readListQuery(query).errors),
           response: {
             200: {
               ...Type.Array(Type.Ref('Transaction')),

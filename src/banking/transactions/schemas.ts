@@ -29,7 +29,12 @@ export const ListTransactionsQuery = Type.Object({
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
   cursor: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 512, description: 'Opaque; from the `Link: rel="next"` header.' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 512,
+      format: 'cursor',
+      description: 'Opaque; from the `Link: rel="next"` header.',
+    }),
   ),
 });
 

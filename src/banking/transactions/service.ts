@@ -3,7 +3,7 @@ import { type FieldError, invalidInput, notFound } from '../../errors.js';
 import { toMajorUnits } from '../../money.js';
 import { accountExists, connectionExists } from '../accounts/queries.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { type Bound, parseBound } from './date-range.js';
+import { parseBound } from './date-range.js';
 import { listTransactionRows, type TransactionFilter, type TransactionListRow } from './queries.js';
 import { DEFAULT_LIMIT, type ListTransactionsInput, type TransactionView } from './schemas.js';
 
@@ -13,24 +13,33 @@ export interface TransactionPage {
   nextCursor: string | null;
 }
 
+/**
+ * The query's date bounds and cursor as the list reads them, and what is wrong with them that no
+ * one value tells: `to` before `from`. Given the fields that passed the schema, it is also the
+ * route's input check, so a problem lists this beside the schema's errors. A real date and a
+ * cursor of ours are the schema's formats (`date-or-date-time`, `cursor`).
+ */
+export function readListQuery(input: Partial<ListTransactionsInput>) {
+  const errors: FieldError[] = [];
+  const from = input.from === undefined ? undefined : schemaChecked(parseBound(input.from, 'from'));
+  const to = input.to === undefined ? undefined : schemaChecked(parseBound(input.to, 'to'));
+  if (from && to && (to.exclusive ? to.at <= from.at : to.at < from.at)) {
+    errors.push({ path: '/to', in: 'query', message: 'must not be before `from`' });
+  }
+  const after = input.cursor === undefined ? null : schemaChecked(decodeCursor(input.cursor));
+  return { from, to, after, errors };
+}
+
+/** A value the schema's format has already read; reaching here unread is a bug, not a client's error. */
+function schemaChecked<T extends object>(read: T | FieldError | null): T {
+  if (read === null || 'message' in read) throw new Error('a value passed a format that refuses it');
+  return read;
+}
+
 export function createTransactionsService(db: Database) {
   return {
     async list(teamId: string, input: ListTransactionsInput): Promise<TransactionPage> {
-      const errors: FieldError[] = [];
-      const bound = (value: string | undefined, edge: 'from' | 'to'): Bound | undefined => {
-        if (value === undefined) return undefined;
-        const parsed = parseBound(value, edge);
-        if ('path' in parsed) errors.push(parsed);
-        return 'at' in parsed ? parsed : undefined;
-      };
-      const from = bound(input.from, 'from');
-      const to = bound(input.to, 'to');
-      if (from && to && (to.exclusive ? to.at <= from.at : to.at < from.at)) {
-        errors.push({ path: '/to', in: 'query', message: 'must not be before `from`' });
-      }
-      const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
-      if (input.cursor !== undefined && !after)
-        errors.push({ path: '/cursor', in: 'query', message: 'is not a valid cursor' });
+      const { from, to, after, errors } = readListQuery(input);
       if (errors.length > 0) throw invalidInput(errors);
 
       const limit = input.limit ?? DEFAULT_LIMIT;
