@@ -190,7 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const providers = createProviderRegistry(deps.providers ?? createProviders(config, clock));
+  const providers = createProviderRegistry(deps.providers ?? createProviders(config, clock, app.log));
   const secrets = config.encryptionKeys
     ? createSecretBox(config.encryptionKeys.current, config.encryptionKeys.previous)
     : NO_SECRET_BOX;

@@ -10,7 +10,11 @@ import { SandboxProvider } from './sandbox/index.js';
  * credentials, or without an encryption key for the tokens it would store, is listed as
  * unavailable with the reason, and never stops the service from starting.
  */
-export function createProviders(config: Config, clock: Clock): (BankProvider | UnavailableProvider)[] {
+export function createProviders(
+  config: Config,
+  clock: Clock,
+  log?: { warn(message: string): void },
+): (BankProvider | UnavailableProvider)[] {
   const providers: (BankProvider | UnavailableProvider)[] = [];
   if (config.sandboxEnabled) providers.push(new SandboxProvider({ clock }));
   const noKey = config.encryptionKeys
@@ -37,7 +41,15 @@ export function createProviders(config: Config, clock: Clock): (BankProvider | U
   } else {
     const { clientId, secret, env, baseUrl } = config.plaid;
     providers.push(
-      new PlaidProvider({ clientId, secret, env, ...(baseUrl ? { baseUrl } : {}), timeoutMs, clock }),
+      new PlaidProvider({
+        clientId,
+        secret,
+        env,
+        ...(baseUrl ? { baseUrl } : {}),
+        timeoutMs,
+        clock,
+        ...(log ? { warn: (message: string) => log.warn(message) } : {}),
+      }),
     );
   }
   return providers;
