@@ -135,4 +135,25 @@ describe('GoCardless bank data that the documentation allows', () => {
     ).json() as AccountBody[];
     expect(accounts.map((row) => [row.balance, row.availableBalance])).toEqual([[523.18, 523.18]]);
   });
+
+  it('removes a pending hold the bank stops listing however old it is, on an incremental sync', async () => {
+    const { connectionId, account } = await connectCustomer();
+    account.booked.push(booked('B-1', '-20.00', 'GROCER'));
+    account.pending.push({
+      valueDate: '2026-11-12',
+      transactionAmount: { amount: '-150.00', currency: 'GBP' },
+      remittanceInformationUnstructured: 'HOTEL DEPOSIT',
+    });
+    expect((await sync(connectionId)).statusCode).toBe(200);
+    expect((await transactionsOf(connectionId)).map((row) => [row.description, row.status])).toEqual([
+      ['GROCER', 'BOOKED'],
+      ['HOTEL DEPOSIT', 'PENDING'],
+    ]);
+    account.pending.length = 0;
+    clock.advanceDays(1);
+    const again = await sync(connectionId);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().sync).toMatchObject({ transactionsRemoved: 1 });
+    expect((await transactionsOf(connectionId)).map((row) => row.description)).toEqual(['GROCER']);
+  });
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, min, type SQL, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import { type Queryable, rowsOf } from '../../db/client.js';
 import { accounts, transactions } from '../../db/schema.js';
@@ -170,6 +170,19 @@ export async function deleteTransactionsByRef(
 }
 
 /** The date of the account's newest booked transaction, or null before any. */
+/** The date of the account's oldest PENDING row (a few rows, read through the partial pending index). */
+export async function oldestPendingDate(
+  db: Queryable,
+  teamId: string,
+  accountId: string,
+): Promise<Date | null> {
+  const [row] = await db
+    .select({ date: min(transactions.transactionDate) })
+    .from(transactions)
+    .where(ofAccount(teamId, accountId, eq(transactions.status, 'PENDING')));
+  return row?.date ?? null;
+}
+
 export async function lastBookedDate(db: Queryable, teamId: string, accountId: string): Promise<Date | null> {
   // The account's rows are in date order within each type, so the newest of each is read and
   // the later one taken.

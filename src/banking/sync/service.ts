@@ -28,6 +28,7 @@ import {
   deleteTransactionsByRef,
   insertAccount,
   lastBookedDate,
+  oldestPendingDate,
   pendingRefsOf,
   rekeyTransaction,
   storedTransactionsOf,
@@ -190,11 +191,20 @@ export function createSyncService({
   ) {
     const { teamId, connectionId, accountId, providerAccountId, now } = key;
     // After the first import only what is new is fetched: from a few days before the last booked
-    // transaction (late bookings), at a day boundary so fingerprint occurrences stay stable.
-    // Providers with a cursor of their own (Plaid) use that instead. A re-bound account reads
-    // its whole history again, to carry it over.
+    // transaction (late bookings), or from the oldest row still pending if that is earlier (a
+    // hotel's hold can stay pending for weeks, and only a pending row the bank was asked about
+    // can be found gone), at a day boundary so fingerprint occurrences stay stable. Providers
+    // with a cursor of their own (Plaid) use that instead. A re-bound account reads its whole
+    // history again, to carry it over.
     const lastBooked = key.rebound ? null : await lastBookedDate(tx, teamId, accountId);
-    const from = lastBooked ? startOfUtcDay(new Date(lastBooked.getTime() - INCREMENTAL_OVERLAP_MS)) : null;
+    const oldestPending = lastBooked ? await oldestPendingDate(tx, teamId, accountId) : null;
+    const from = lastBooked
+      ? startOfUtcDay(
+          new Date(
+            Math.min(lastBooked.getTime() - INCREMENTAL_OVERLAP_MS, oldestPending?.getTime() ?? Infinity),
+          ),
+        )
+      : null;
     const unseenPending = new Set(await pendingRefsOf(tx, teamId, accountId, from));
     const carryOver = key.rebound
       ? new HistoryCarryOver(await storedTransactionsOf(tx, teamId, accountId))
