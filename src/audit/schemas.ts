@@ -11,6 +11,7 @@ export const AuditQuery = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: 512,
+      format: 'cursor',
       description: 'Opaque; from `nextCursor` or the Link header.',
     }),
   ),

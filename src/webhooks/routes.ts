@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { apiKeyContext } from '../audit/record.js';
 import { BANKING_ERRORS, problemResponses } from '../http/schemas.js';
+import { withInputCheck } from '../http/validation.js';
 import {
   CreatedWebhookEndpoint,
   CreateWebhookBody,
@@ -32,7 +33,7 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
             'with `Webhook-Id` (the event id, the same on every retry) and `Webhook-Timestamp`. A 2xx answer ' +
             'within 10 s is a delivery; anything else is retried with exponential backoff (10 s doubling, at ' +
             'most 1 h apart, 12 attempts). 503 when the deployment has no encryption key for the secret.',
-          body: CreateWebhookBody,
+          body: withInputCheck(CreateWebhookBody, service.createProblems),
           response: {
             201: CreatedWebhookEndpoint,
             ...problemResponses(...BANKING_ERRORS, 413, 415, 503),

@@ -1,6 +1,6 @@
 import { type AuditContext, recordAudit } from '../audit/record.js';
 import type { Database } from '../db/client.js';
-import { AppError, invalidInput, notFound } from '../errors.js';
+import { AppError, type FieldError, invalidInput, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../secrets.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './outbox.js';
@@ -44,14 +44,22 @@ function toEndpointView(row: WebhookEndpointRow): WebhookEndpointView {
 
 /** Webhook endpoints of a team: register (the secret is shown once), list, delete, delivery log. */
 export function createWebhooksService({ db, clock, secrets, urlPolicy }: WebhooksDeps) {
+  /** The input check of registering (src/http/validation.ts): a URL this deployment may call. */
+  const createProblems = (input: Partial<CreateWebhookInput>): FieldError[] => {
+    const problem = input.url === undefined ? null : webhookUrlProblem(input.url, urlPolicy);
+    return problem ? [{ path: '/url', message: problem, in: 'body' }] : [];
+  };
+
   return {
+    createProblems,
+
     async create(
       teamId: string,
       input: CreateWebhookInput,
       audit: AuditContext,
     ): Promise<CreatedWebhookEndpointView> {
-      const problem = webhookUrlProblem(input.url, urlPolicy);
-      if (problem) throw invalidInput([{ path: '/url', message: problem, in: 'body' }]);
+      const problems = createProblems(input);
+      if (problems.length > 0) throw invalidInput(problems);
       const wanted = new Set(input.events ?? WEBHOOK_EVENT_TYPES);
       const events = WEBHOOK_EVENT_TYPES.filter((type) => wanted.has(type));
       const secret = generateSecret();

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
+import { ADMIN_TOKEN, connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
 import { type DatabaseDump, dumpDatabase, expectSameDump } from '../support/dump.js';
 import { DAY_MS, expectValidationProblem } from '../support/fixtures.js';
@@ -172,6 +172,38 @@ describe('validation problems list every bad field of a request once', () => {
     it('let a valid request through', async () => {
       const response = await updateConsent({ scopes: ['accounts'], expiresAt: inDays(30) });
       expect(response.statusCode, response.body).toBe(200);
+    });
+  });
+
+  describe('the other routes with a check after their schema', () => {
+    it('lists an unknown provider beside a bad country (institutions)', async () => {
+      const response = await t.as(team).get('/api/banking/institutions', {
+        teamId: team.teamId,
+        provider: 'no-such-bank',
+        country: 'G1',
+      });
+      expect(listed(response, ['/country', '/provider'])).toHaveLength(2);
+    });
+
+    it('lists a webhook URL the service may not call beside a bad event type', async () => {
+      const response = await t.as(team).post('/api/banking/webhooks', {
+        teamId: team.teamId,
+        url: 'http://example.com/hooks',
+        events: ['no.such.event'],
+      });
+      expect(listed(response, ['/events/0', '/url'])).toHaveLength(2);
+    });
+
+    it("lists a cursor not of ours beside a bad limit (a team's audit log)", async () => {
+      const response = await t.app.inject({
+        method: 'GET',
+        url: `/api/admin/teams/${team.teamId}/audit?limit=0&cursor=zzz`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(listed(response, ['/limit', '/cursor'])).toEqual([
+        'query /limit must be >= 1',
+        'query /cursor is not a valid cursor',
+      ]);
     });
   });
 

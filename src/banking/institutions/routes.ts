@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
+import { withInputCheck } from '../../http/validation.js';
 import { InstitutionsQuery, ProviderItem, ProvidersQuery } from './schemas.js';
 import type { InstitutionsService } from './service.js';
 
@@ -31,7 +32,7 @@ export function institutionRoutes(service: InstitutionsService): FastifyPluginAs
           security,
           summary: "Search a provider's banks",
           description: 'Cached for an hour per provider, country and text.',
-          querystring: InstitutionsQuery,
+          querystring: withInputCheck(InstitutionsQuery, service.queryProblems),
           response: {
             200: Type.Array(Type.Ref('Institution')),
             ...problemResponses(...BANKING_ERRORS, 422, 502, 503, 504),
