@@ -1,7 +1,7 @@
 import { teamExists } from '../admin/queries.js';
-import { decodeCursor, encodeCursor } from '../banking/transactions/cursor.js';
 import type { Database } from '../db/client.js';
 import { notFound } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { type AuditRow, listAuditRows } from './queries.js';
 import type { AuditAction, AuditTargetType } from './record.js';
 import {

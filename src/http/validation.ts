@@ -2,8 +2,8 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { Static, TObject } from 'typebox';
-import { decodeCursor } from '../banking/transactions/cursor.js';
 import { AppError, type FieldError, pointerSegment } from '../errors.js';
+import { decodeCursor } from './cursor.js';
 import { instantProblem } from './dates.js';
 
 /**

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../src/banking/transactions/cursor.js';
 import { openDatabase } from '../../src/db/client.js';
 import { transactions } from '../../src/db/schema.js';
+import { encodeCursor } from '../../src/http/cursor.js';
 import { newId } from '../../src/ids.js';
 import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';

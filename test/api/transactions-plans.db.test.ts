@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../src/banking/transactions/cursor.js';
 import { openDatabase, rowsOf } from '../../src/db/client.js';
+import { encodeCursor } from '../../src/http/cursor.js';
 import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
 import { type AccountBody, listAccounts, syncConnection } from '../support/fixtures.js';

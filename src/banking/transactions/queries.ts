@@ -4,7 +4,7 @@ import type { Database } from '../../db/client.js';
 import { isoTimestamp } from '../../db/format.js';
 import { driverRows, literalLimit, prepared } from '../../db/prepared.js';
 import { accounts, connections, transactions } from '../../db/schema.js';
-import type { CursorPosition } from './cursor.js';
+import type { CursorPosition } from '../../http/cursor.js';
 import type { Bound } from './date-range.js';
 
 export interface TransactionFilter {

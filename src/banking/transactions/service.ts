@@ -1,8 +1,8 @@
 import type { Database } from '../../db/client.js';
 import { type FieldError, invalidInput, notFound } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { toMajorUnits } from '../../money.js';
 import { accountExists, connectionExists } from '../accounts/queries.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import { parseBound } from './date-range.js';
 import { listTransactionRows, type TransactionFilter, type TransactionListRow } from './queries.js';
 import { DEFAULT_LIMIT, type ListTransactionsInput, type TransactionView } from './schemas.js';

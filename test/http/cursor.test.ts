@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../../src/banking/transactions/cursor.js';
+import { decodeCursor, encodeCursor } from '../../src/http/cursor.js';
 
 describe('transaction cursors', () => {
   it('round-trips a position', () => {
