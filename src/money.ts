@@ -42,11 +42,14 @@ export function toMinorUnits(major: string | number, currency: string): number {
   const text = typeof major === 'number' ? String(major) : major.trim();
   const match = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!match) throw new RangeError(`Amount ${major} is not a decimal number`);
-  const [, sign, whole = '0', fraction = '', power = '0'] = match;
+  const [, sign, wholeText = '0', fraction = '', power = '0'] = match;
   // The digits and where the decimal point falls in them, once any exponent is applied.
+  const whole = wholeText.replace(/^0+(?=\d)/, '');
   const digits = whole + fraction;
   const point = whole.length + Number(power);
   if (point > 30) throw new RangeError(`Amount ${major} is out of range`);
+  // Every digit lies past the one that rounds to the minor unit (`1e-400`): nothing to pad.
+  if (point < -exponent) return 0;
   const padded = point < 0 ? '0'.repeat(-point) + digits : digits;
   const at = Math.max(point, 0) + exponent;
   const kept = padded.padEnd(at, '0').slice(0, at) || '0';

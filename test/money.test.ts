@@ -43,6 +43,9 @@ describe('money', () => {
     expect(toMinorUnits('-0.004', 'GBP')).toBe(0);
     expect(toMinorUnits(1e-7, 'GBP')).toBe(0);
     expect(toMinorUnits('1e3', 'GBP')).toBe(100000);
+    expect(toMinorUnits('1e-2147483648', 'GBP')).toBe(0);
+    expect(toMinorUnits('0.5e-2', 'GBP')).toBe(1);
+    expect(toMinorUnits('000000000000000000000000000000012.34', 'GBP')).toBe(1234);
   });
 
   it('rejects what is not a decimal number, amounts out of range, and unknown currencies', () => {

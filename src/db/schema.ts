@@ -218,6 +218,11 @@ export const transactions = pgTable(
       index('transactions_team_account_pending_idx')
         .on(t.teamId, t.accountId)
         .where(sql`${t.status} = 'PENDING'`),
+      // Rows under a provider id a bank used for two transactions (`variantRef`): nearly always
+      // none, so a sync can tell in one look whether it must match incoming rows to them.
+      index('transactions_team_account_variant_ref_idx')
+        .on(t.teamId, t.accountId)
+        .where(sql`${t.providerTransactionId} like '%~%'`),
     ];
   },
 );

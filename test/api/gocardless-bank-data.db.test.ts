@@ -91,6 +91,35 @@ describe('GoCardless bank data that the documentation allows', () => {
     expect(again.json().sync).toMatchObject({ transactionsAdded: 0, transactionsRemoved: 0 });
   });
 
+  it('keeps two transactions under one bank id apart on a later sync that sees only one of them', async () => {
+    const { connectionId, account } = await connectCustomer();
+    account.booked.push(
+      { ...booked('RE-1', '-4.00', 'COFFEE'), bookingDate: '2026-11-10' },
+      booked('RE-1', '-6.00', 'SANDWICH'),
+    );
+    expect((await sync(connectionId)).statusCode).toBe(200);
+    const first = await transactionsOf(connectionId);
+    clock.advanceDays(1);
+    // The incremental sync reads from 5 days before the last booking: the coffee is out of its range.
+    const again = await sync(connectionId);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().sync).toMatchObject({ transactionsAdded: 0, transactionsUpdated: 0 });
+    expect(await transactionsOf(connectionId)).toEqual(first);
+    expect(first.map((row) => row.description).sort()).toEqual(['COFFEE', 'SANDWICH']);
+    // Both in range again, listed the other way round, the coffee re-dated by the bank: each
+    // keeps its own row, the coffee's updated in place.
+    account.booked.reverse();
+    account.booked[1] = { ...(account.booked[1] as object), bookingDate: '2026-11-23' };
+    expect((await sync(connectionId)).json().sync).toMatchObject({
+      transactionsAdded: 0,
+      transactionsUpdated: 1,
+    });
+    const later = await transactionsOf(connectionId);
+    expect(later.map((row) => [row.description, row.id]).sort()).toEqual(
+      first.map((row) => [row.description, row.id]).sort(),
+    );
+  });
+
   it('keeps the booked copy of a transaction listed as booked and as pending in one answer', async () => {
     const { connectionId, account } = await connectCustomer();
     account.booked.push(booked('TX-42', '-9.50', 'BOOKS'));

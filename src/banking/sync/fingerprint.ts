@@ -14,12 +14,16 @@ export function withStableIds(transactions: ProviderTransaction[]): IdentifiedTr
 
 /**
  * `withStableIds` over an account's pages in turn: occurrence numbers run on across pages. It
- * keeps one counter per fingerprint seen, not the transactions.
+ * keeps one counter per fingerprint seen, not the transactions. `storedVariants`: see
+ * `withoutRepeatedIds`.
  */
-export function stableIdAssigner(): (page: ProviderTransaction[]) => IdentifiedTransaction[] {
+export function stableIdAssigner(): (
+  page: ProviderTransaction[],
+  storedVariants?: ReadonlySet<string>,
+) => IdentifiedTransaction[] {
   const occurrences = new Map<string, number>();
-  return (page) =>
-    withoutRepeatedIds(page).map((transaction) => {
+  return (page, storedVariants) =>
+    withoutRepeatedIds(page, storedVariants).map((transaction) => {
       if (transaction.providerTransactionId) return transaction as IdentifiedTransaction;
       const fingerprint = fingerprintOf(transaction);
       const occurrence = occurrences.get(fingerprint) ?? 0;
@@ -39,22 +43,42 @@ export function fingerprintOf(transaction: ProviderTransaction): string {
   return createHash('sha256').update(stable).digest('base64url').slice(0, 22);
 }
 
+/** The id under which a bank's id `id`, used for another transaction too, keeps `transaction`. */
+export const variantRef = (id: string, transaction: ProviderTransaction) =>
+  `${id}~${fingerprintOf(transaction)}`;
+
 /**
  * One transaction per provider id in a page, since one statement cannot write a row twice. Banks
  * repeat themselves (GoCardless passes on a bank's duplicated transactions as they come, and
  * lists a transaction that is booking under one id in both `booked` and `pending`): a pending
  * copy gives way to a booked one, and a copy with the same fingerprint is the same transaction.
  * What is left shares an id but not its content, so the bank reused the id for another
- * transaction: the first keeps the id, each other one is told apart by its fingerprint.
+ * transaction: the first keeps the id, each other one is told apart by its fingerprint
+ * (`variantRef`). A transaction already stored under its variant (`stored`, the variants the
+ * account holds) keeps it, whether or not its twin is in this page: an incremental sync may see
+ * one twin without the other, and must not give it the plain id the other holds.
  */
-export function withoutRepeatedIds(page: ProviderTransaction[]): ProviderTransaction[] {
+export function withoutRepeatedIds(
+  page: ProviderTransaction[],
+  stored: ReadonlySet<string> = new Set(),
+): ProviderTransaction[] {
+  const known =
+    stored.size === 0
+      ? page
+      : page.map((transaction) => {
+          const id = transaction.providerTransactionId;
+          const variant = id ? variantRef(id, transaction) : null;
+          return variant && stored.has(variant)
+            ? { ...transaction, providerTransactionId: variant }
+            : transaction;
+        });
   const copiesById = new Map<string, ProviderTransaction[]>();
-  for (const transaction of page) {
+  for (const transaction of known) {
     const id = transaction.providerTransactionId;
     if (id) copiesById.set(id, [...(copiesById.get(id) ?? []), transaction]);
   }
   const repeated = [...copiesById].filter(([, copies]) => copies.length > 1);
-  if (repeated.length === 0) return page;
+  if (repeated.length === 0) return known;
   const idOf = new Map<ProviderTransaction, string>();
   for (const [id, copies] of repeated) {
     const booked = copies.filter((transaction) => transaction.status === 'BOOKED');
@@ -62,11 +86,11 @@ export function withoutRepeatedIds(page: ProviderTransaction[]): ProviderTransac
     for (const transaction of booked.length > 0 ? booked : copies) {
       const fingerprint = fingerprintOf(transaction);
       if (seen.has(fingerprint)) continue;
-      idOf.set(transaction, seen.size === 0 ? id : `${id}~${fingerprint}`);
+      idOf.set(transaction, seen.size === 0 ? id : variantRef(id, transaction));
       seen.add(fingerprint);
     }
   }
-  return page.flatMap((transaction) => {
+  return known.flatMap((transaction) => {
     const id = transaction.providerTransactionId;
     if (!id || (copiesById.get(id)?.length ?? 0) < 2) return [transaction];
     const kept = idOf.get(transaction);

@@ -155,6 +155,35 @@ export async function pendingRefsOf(db: Queryable, teamId: string, accountId: st
   return rows.map((row) => row.ref);
 }
 
+/**
+ * Whether the account holds a row whose provider id a bank used for two transactions
+ * (`variantRef`): almost never, so one look through a partial index spares every other sync the
+ * lookup of `storedRefs`.
+ */
+export async function hasVariantRefs(db: Queryable, teamId: string, accountId: string): Promise<boolean> {
+  const rows = await db
+    .select({ one: sql`1` })
+    .from(transactions)
+    .where(ofAccount(teamId, accountId, sql`${transactions.providerTransactionId} like '%~%'`))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** Which of `refs` the account holds. */
+export async function storedRefs(
+  db: Queryable,
+  teamId: string,
+  accountId: string,
+  refs: string[],
+): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const rows = await db
+    .select({ ref: transactions.providerTransactionId })
+    .from(transactions)
+    .where(ofAccount(teamId, accountId, inArray(transactions.providerTransactionId, refs)));
+  return new Set(rows.map((row) => row.ref));
+}
+
 export async function deleteTransactionsByRef(
   db: Queryable,
   teamId: string,
@@ -169,7 +198,6 @@ export async function deleteTransactionsByRef(
   return deleted.length;
 }
 
-/** The date of the account's newest booked transaction, or null before any. */
 /** The date of the account's oldest PENDING row (a few rows, read through the partial pending index). */
 export async function oldestPendingDate(
   db: Queryable,
@@ -183,6 +211,7 @@ export async function oldestPendingDate(
   return row?.date ?? null;
 }
 
+/** The date of the account's newest booked transaction, or null before any. */
 export async function lastBookedDate(db: Queryable, teamId: string, accountId: string): Promise<Date | null> {
   // The account's rows are in date order within each type, so the newest of each is read and
   // the later one taken.

@@ -19,18 +19,20 @@ import { consentsOf, currentConsent, findConnection, updateConnection } from '..
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
 import { matchAccounts } from './account-matching.js';
 import { HistoryCarryOver } from './carry-over.js';
-import { stableIdAssigner } from './fingerprint.js';
+import { stableIdAssigner, variantRef } from './fingerprint.js';
 import { KeyedMutex } from './mutex.js';
 import {
   type AccountRow,
   accountsOfConnection,
   adjustTransactionCount,
   deleteTransactionsByRef,
+  hasVariantRefs,
   insertAccount,
   lastBookedDate,
   oldestPendingDate,
   pendingRefsOf,
   rekeyTransaction,
+  storedRefs,
   storedTransactionsOf,
   updateAccount,
   upsertTransactions,
@@ -58,7 +60,7 @@ export interface SyncDeps {
   syncIntervalMs: number;
   /** Called after a sync committed or failed: events may be waiting in the outbox. */
   onEvents?: () => void;
-  /** Where a background sync's unexpected failure is told (an expected one is on the connection). */
+  /** Where a background sync's unexpected failure is told, with its stack (an expected one is on the connection). */
   log?: { error(obj: object, msg: string): void };
 }
 
@@ -214,6 +216,9 @@ export function createSyncService({
     // mention is unchanged, so only what it says it removed goes.
     let reportsChanges = false;
     const assignIds = stableIdAssigner();
+    // Rows under a bank id used twice (`variantRef`) are matched to incoming ones, which costs a
+    // lookup per page: only for an account that holds such rows, or from the page that makes them.
+    let holdsVariants = await hasVariantRefs(tx, teamId, accountId);
     let inserted = 0;
     let updated = 0;
     let cursor: string | null = null;
@@ -224,7 +229,18 @@ export function createSyncService({
       if (page.state) session.update(page.state);
       if (page.removed) reportsChanges = true;
       for (const ref of page.removed ?? []) removedRefs.add(ref);
-      const identified = assignIds(page.transactions);
+      const storedVariants = holdsVariants
+        ? await storedRefs(
+            tx,
+            teamId,
+            accountId,
+            page.transactions.flatMap((t) =>
+              t.providerTransactionId ? [variantRef(t.providerTransactionId, t)] : [],
+            ),
+          )
+        : undefined;
+      const identified = assignIds(page.transactions, storedVariants);
+      holdsVariants ||= identified.some((transaction) => transaction.providerTransactionId.includes('~'));
       for (const transaction of identified) {
         const toRef = transaction.providerTransactionId;
         unseenPending.delete(toRef);
@@ -451,7 +467,14 @@ export function createSyncService({
       try {
         return await runSync(teamId, connectionId, audit);
       } catch (error) {
-        if (background) await recordFailure(teamId, connectionId, error, audit);
+        if (background) {
+          if (!(error instanceof AppError))
+            log?.error({ err: error, teamId, connectionId }, 'background sync failed');
+          // A failure to record it (the database may be what failed) must not hide the first.
+          await recordFailure(teamId, connectionId, error, audit).catch((err: unknown) =>
+            log?.error({ err, teamId, connectionId }, 'could not record a sync failure'),
+          );
+        }
         throw error;
       } finally {
         onEvents();
@@ -475,9 +498,7 @@ export function createSyncService({
     async start(teamId: string, connectionId: string, audit: AuditContext): Promise<void> {
       await syncableConnection(teamId, connectionId, clock());
       // The request's key and id stay the actor of the sync it queued.
-      void serialised(teamId, connectionId, true, audit).catch((err: unknown) => {
-        if (!(err instanceof AppError)) log?.error({ err, teamId, connectionId }, 'background sync failed');
-      });
+      void serialised(teamId, connectionId, true, audit).catch(() => {});
     },
   };
 }

@@ -253,22 +253,30 @@ function ukFromIban(iban: string): AccountIdentifiers | null {
  * tier compete on recency (the later `referenceDate` / `lastChangeDateTime` wins, then the order
  * here); a later tier is used only when no balance of an earlier tier is given.
  * - balance: the booked balance (closingBooked or interimBooked, whichever is more recent), else
- *   `expected` (booked plus pending), else an opening booked balance, else, for a bank that
- *   gives only an available balance (GoCardless passes on what each bank reports), that one:
- *   closer to the account's balance than the 0 or the stale value it would otherwise keep.
+ *   `expected` (booked plus pending), else an opening booked balance, else
+ *   `AVAILABLE_AS_BALANCE`.
  * - available: interimAvailable, else `expected`, else the other available balances.
  * Balance type meanings: Berlin Group / GoCardless balance types.
  */
+export const BALANCE_TIERS: readonly (readonly string[])[] = [
+  ['closingBooked', 'interimBooked'],
+  ['expected'],
+  ['openingBooked', 'previouslyClosedBooked'],
+];
 export const AVAILABLE_TIERS: readonly (readonly string[])[] = [
   ['interimAvailable'],
   ['expected'],
   ['closingAvailable', 'forwardAvailable', 'openingAvailable'],
 ];
-export const BALANCE_TIERS: readonly (readonly string[])[] = [
-  ['closingBooked', 'interimBooked'],
-  ['expected'],
-  ['openingBooked', 'previouslyClosedBooked'],
-  ...AVAILABLE_TIERS.filter((tier) => !tier.includes('expected')),
+/**
+ * For a bank that gives only an available balance (GoCardless passes on what each bank reports):
+ * that one, closer to the account's balance than the 0 or the stale value it would otherwise
+ * keep; but not a projected one (`forwardAvailable`), nor one that includes a credit limit, nor a
+ * card's, which are credit still to spend rather than money held or owed.
+ */
+const AVAILABLE_AS_BALANCE: readonly (readonly string[])[] = [
+  ['interimAvailable'],
+  ['closingAvailable', 'openingAvailable'],
 ];
 
 export function pickBalance(balances: readonly GcBalance[], currency: string, tiers = BALANCE_TIERS) {
@@ -293,9 +301,21 @@ function balanceTime(balance: GcBalance): number {
 }
 
 /** `balanceMinor` and `availableBalanceMinor` of an account in `currency`; null where none fits. */
-export function balancesInMinor(balances: readonly GcBalance[] | null, currency: string) {
+export function balancesInMinor(
+  balances: readonly GcBalance[] | null,
+  currency: string,
+  type: AccountType = 'CHECKING',
+) {
   const list = balances ?? [];
-  const balance = pickBalance(list, currency, BALANCE_TIERS);
+  const balance =
+    pickBalance(list, currency, BALANCE_TIERS) ??
+    (type === 'CREDIT'
+      ? null
+      : pickBalance(
+          list.filter((candidate) => candidate.creditLimitIncluded !== true),
+          currency,
+          AVAILABLE_AS_BALANCE,
+        ));
   const available = pickBalance(list, currency, AVAILABLE_TIERS);
   return {
     balanceMinor: balance ? amountInMinor(balance.balanceAmount.amount, currency) : null,
@@ -318,14 +338,15 @@ export function toProviderAccount(input: {
     firstText(details?.currency, input.balances?.[0]?.balanceAmount?.currency) ?? NO_CURRENCY
   ).toUpperCase();
   const identifiers = accountIdentifiers({ ...metadataAsDetails(metadata), ...(details ?? {}), currency });
+  const type = accountType(details?.cashAccountType);
   return {
     providerAccountId: id,
     name: accountName(details, metadata),
-    type: accountType(details?.cashAccountType),
+    type,
     currency,
     accountNumber: identifiers.accountNumber,
     sortCode: identifiers.sortCode,
-    ...balancesInMinor(input.balances, currency),
+    ...balancesInMinor(input.balances, currency, type),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withStableIds } from '../../../src/banking/sync/fingerprint.js';
+import { variantRef, withoutRepeatedIds, withStableIds } from '../../../src/banking/sync/fingerprint.js';
 import type { ProviderTransaction } from '../../../src/providers/provider.js';
 
 const coffee: ProviderTransaction = {
@@ -57,5 +57,17 @@ describe('a provider id that a page repeats', () => {
     expect(once[0]).toBe('bank-7');
     expect(once[1]).toMatch(/^bank-7~.+/);
     expect(withStableIds([booked, other]).map((t) => t.providerTransactionId)).toEqual(once);
+  });
+
+  it('keeps a transaction stored under its variant there when it comes without its twin', () => {
+    const other = { ...booked, amountMinor: 900, description: 'TFL TRAVEL' };
+    const stored = new Set([variantRef('bank-7', other)]);
+    expect(withoutRepeatedIds([other], stored).map((t) => t.providerTransactionId)).toEqual([
+      variantRef('bank-7', other),
+    ]);
+    expect(withoutRepeatedIds([other, booked], stored).map((t) => t.providerTransactionId)).toEqual([
+      variantRef('bank-7', other),
+      'bank-7',
+    ]);
   });
 });

@@ -217,6 +217,20 @@ describe('balances', () => {
     ).toMatchObject({ balanceMinor: 1200 });
   });
 
+  it('never takes credit still to spend, nor a projected balance, for the balance', () => {
+    const card = [balance('interimAvailable', '4589.66')];
+    expect(balancesInMinor(card, 'GBP', 'CREDIT')).toEqual({
+      balanceMinor: null,
+      availableBalanceMinor: 458966,
+    });
+    const withLimit = [{ ...balance('interimAvailable', '4589.66'), creditLimitIncluded: true }];
+    expect(balancesInMinor(withLimit, 'GBP')).toMatchObject({ balanceMinor: null });
+    expect(balancesInMinor([balance('forwardAvailable', '10.00')], 'GBP')).toEqual({
+      balanceMinor: null,
+      availableBalanceMinor: 1000,
+    });
+  });
+
   it('falls back: balance to expected then openingBooked; available to expected then other available', () => {
     expect(
       balancesInMinor([balance('expected', '5200.00'), balance('interimAvailable', '5100.00')], 'GBP'),
