@@ -385,14 +385,10 @@ for (const provider of ['plaid', 'gocardless'] as const) {
       if (provider === 'plaid') {
         plaid = new FakePlaid();
         await plaid.start();
-        env = { PLAID_CLIENT_ID: FAKE_CLIENT_ID, PLAID_SECRET: FAKE_SECRET, PLAID_BASE_URL: plaid.url };
+        env = plaid.serviceEnv();
       } else {
         gocardless = await FakeGoCardless.start({ now: clock.now, dailyAccountLimit: 1_000 });
-        env = {
-          GOCARDLESS_SECRET_ID: SECRET_ID,
-          GOCARDLESS_SECRET_KEY: SECRET_KEY,
-          GOCARDLESS_BASE_URL: gocardless.url,
-        };
+        env = gocardless.serviceEnv();
       }
       t = await startTestApp({
         clock,

@@ -6,12 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FakeGoCardless,
-  INSTITUTION_GB,
-  SECRET_ID,
-  SECRET_KEY,
-} from '../providers/gocardless/fake-server.js';
+import { FakeGoCardless, INSTITUTION_GB } from '../providers/gocardless/fake-server.js';
 import { startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
 import { type AccountBody, listAllTransactions, type TransactionBody } from '../support/fixtures.js';
 
@@ -26,9 +21,7 @@ describe('GoCardless bank data that the documentation allows', () => {
     t = await startTestApp({
       clock,
       env: {
-        GOCARDLESS_SECRET_ID: SECRET_ID,
-        GOCARDLESS_SECRET_KEY: SECRET_KEY,
-        GOCARDLESS_BASE_URL: fake.url,
+        ...fake.serviceEnv(),
         ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       },
     });

@@ -192,9 +192,7 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
       clock,
       logLines,
       env: {
-        GOCARDLESS_SECRET_ID: SECRET_ID,
-        GOCARDLESS_SECRET_KEY: SECRET_KEY,
-        GOCARDLESS_BASE_URL: fake.url,
+        ...fake.serviceEnv(),
         ENCRYPTION_KEY,
       },
     });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
 import { RATE_LIMIT_RETRY_SECONDS } from '../../src/providers/plaid/index.js';
 import { createSecretBox } from '../../src/secrets.js';
-import { FAKE_CLIENT_ID, FAKE_SECRET, type FakeItem, FakePlaid } from '../providers/plaid/fake-server.js';
+import { FAKE_SECRET, type FakeItem, FakePlaid } from '../providers/plaid/fake-server.js';
 import {
   added,
   BOOKSHOP,
@@ -188,9 +188,7 @@ describe('Plaid over HTTP: link, connect, sync twice, changes, errors, re-consen
     await fake.start();
     t = await startTestApp({
       env: {
-        PLAID_CLIENT_ID: FAKE_CLIENT_ID,
-        PLAID_SECRET: FAKE_SECRET,
-        PLAID_BASE_URL: fake.url,
+        ...fake.serviceEnv(),
         ENCRYPTION_KEY: encryptionKey.toString('base64'),
       },
       logLines,

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_CLIENT_ID, FAKE_SECRET, type FakeItem, FakePlaid } from '../providers/plaid/fake-server.js';
+import { type FakeItem, FakePlaid } from '../providers/plaid/fake-server.js';
 import {
   added,
   CAPITAL_ONE_ID,
@@ -82,9 +82,7 @@ describe('Plaid over HTTP: re-consent without persistent ids, Capital One, a mut
     await fake.start();
     t = await startTestApp({
       env: {
-        PLAID_CLIENT_ID: FAKE_CLIENT_ID,
-        PLAID_SECRET: FAKE_SECRET,
-        PLAID_BASE_URL: fake.url,
+        ...fake.serviceEnv(),
         ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       },
     });

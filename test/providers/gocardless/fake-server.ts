@@ -184,6 +184,15 @@ export class FakeGoCardless {
   readonly issuedTokens: string[] = [];
   url = '';
 
+  /** The service's environment variables that point its GoCardless provider at this fake. */
+  serviceEnv(): Record<string, string> {
+    return {
+      GOCARDLESS_SECRET_ID: SECRET_ID,
+      GOCARDLESS_SECRET_KEY: SECRET_KEY,
+      GOCARDLESS_BASE_URL: this.url,
+    };
+  }
+
   private readonly now: () => Date;
   private readonly accessExpires: number;
   private readonly refreshExpires: number;

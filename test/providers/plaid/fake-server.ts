@@ -265,6 +265,11 @@ export class FakePlaid {
   private server: Server | null = null;
   url = '';
 
+  /** The service's environment variables that point its Plaid provider at this fake. */
+  serviceEnv(): Record<string, string> {
+    return { PLAID_CLIENT_ID: FAKE_CLIENT_ID, PLAID_SECRET: FAKE_SECRET, PLAID_BASE_URL: this.url };
+  }
+
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
