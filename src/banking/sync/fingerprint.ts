@@ -45,7 +45,15 @@ export function fingerprintOf(transaction: ProviderTransaction): string {
 
 /** The id under which a bank's id `id`, used for another transaction too, keeps `transaction`. */
 export const variantRef = (id: string, transaction: ProviderTransaction) =>
-  `${id}~${fingerprintOf(transaction)}`;
+  `${id}${VARIANT_MARK}${fingerprintOf(transaction)}`;
+
+/**
+ * Whether a stored id may be a `variantRef` (a bank's own id could hold the mark too, which only
+ * costs a lookup). The queries and the partial index of src/db/schema.ts spell it `like '%~%'`.
+ */
+export const isVariantRef = (ref: string) => ref.includes(VARIANT_MARK);
+
+const VARIANT_MARK = '~';
 
 /**
  * One transaction per provider id in a page, since one statement cannot write a row twice. Banks
@@ -75,7 +83,10 @@ export function withoutRepeatedIds(
   const copiesById = new Map<string, ProviderTransaction[]>();
   for (const transaction of known) {
     const id = transaction.providerTransactionId;
-    if (id) copiesById.set(id, [...(copiesById.get(id) ?? []), transaction]);
+    if (!id) continue;
+    const copies = copiesById.get(id);
+    if (copies) copies.push(transaction);
+    else copiesById.set(id, [transaction]);
   }
   const repeated = [...copiesById].filter(([, copies]) => copies.length > 1);
   if (repeated.length === 0) return known;

@@ -19,7 +19,7 @@ import { consentsOf, currentConsent, findConnection, updateConnection } from '..
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
 import { matchAccounts } from './account-matching.js';
 import { HistoryCarryOver } from './carry-over.js';
-import { stableIdAssigner, variantRef } from './fingerprint.js';
+import { isVariantRef, stableIdAssigner, variantRef } from './fingerprint.js';
 import { KeyedMutex } from './mutex.js';
 import {
   type AccountRow,
@@ -240,7 +240,7 @@ export function createSyncService({
           )
         : undefined;
       const identified = assignIds(page.transactions, storedVariants);
-      holdsVariants ||= identified.some((transaction) => transaction.providerTransactionId.includes('~'));
+      holdsVariants ||= identified.some((transaction) => isVariantRef(transaction.providerTransactionId));
       for (const transaction of identified) {
         const toRef = transaction.providerTransactionId;
         unseenPending.delete(toRef);
