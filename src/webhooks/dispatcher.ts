@@ -1,8 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import { fetch } from 'undici';
 import { type Database, rowsOf } from '../db/client.js';
 import { webhookDeliveries } from '../db/schema.js';
 import type { SecretBox } from '../secrets.js';
+import { createDeliveryAgent, RefusedAddressError, type ResolveHost } from './egress.js';
 import { DELETED_ENDPOINT_ERROR } from './queries.js';
 import { webhookHeaders } from './signature.js';
 import { type WebhookUrlPolicy, webhookUrlProblem } from './url.js';
@@ -46,7 +48,8 @@ export interface WebhookDispatcherOptions {
   /** Which endpoint URLs may be delivered to, checked again at every attempt. */
   urlPolicy: WebhookUrlPolicy;
   clock?: () => Date;
-  fetch?: typeof fetch;
+  /** How host names are resolved before connecting; the system's resolver otherwise (tests stand in). */
+  resolveHost?: ResolveHost;
   log?: DispatcherLog;
   pollIntervalMs?: number;
   timeoutMs?: number;
@@ -131,7 +134,7 @@ const MAX_ERROR_LENGTH = 500;
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
   const { db, secrets, urlPolicy } = options;
   const clock = options.clock ?? (() => new Date());
-  const doFetch = options.fetch ?? fetch;
+  let agent = createDeliveryAgent(urlPolicy, options.resolveHost);
   const log = options.log;
   const random = options.random ?? Math.random;
   const defaults = DISPATCHER_DEFAULTS;
@@ -192,7 +195,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     const body = typeof delivery.payload === 'string' ? delivery.payload : JSON.stringify(delivery.payload);
     const timeout = AbortSignal.timeout(settings.timeoutMs);
     try {
-      const response = await doFetch(delivery.url, {
+      const response = await fetch(delivery.url, {
+        dispatcher: agent,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -217,6 +221,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       if (timeout.aborted) {
         return { kind: 'failed', statusCode: null, error: `no answer within ${settings.timeoutMs} ms` };
       }
+      const cause = (error as { cause?: unknown })?.cause;
+      if (cause instanceof RefusedAddressError)
+        return { kind: 'failed', statusCode: null, error: cause.message };
       return { kind: 'failed', statusCode: null, error: `could not be reached: ${describe(error)}` };
     }
   }
@@ -343,13 +350,18 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       clearTimeout(timer);
       timer = undefined;
       const current = inFlight;
-      if (!current) return;
-      const grace = setTimeout(() => stopController.abort(), settings.stopGraceMs);
-      try {
-        await current;
-      } finally {
-        clearTimeout(grace);
+      if (current) {
+        const grace = setTimeout(() => stopController.abort(), settings.stopGraceMs);
+        try {
+          await current;
+        } finally {
+          clearTimeout(grace);
+        }
       }
+      // The receivers' kept-alive connections end with the dispatcher; a later round opens new ones.
+      const used = agent;
+      agent = createDeliveryAgent(urlPolicy, options.resolveHost);
+      await used.close();
     },
   };
 }

@@ -50,6 +50,21 @@ export function webhookUrlProblem(text: string, policy: WebhookUrlPolicy): strin
   return null;
 }
 
+/**
+ * Why a delivery may not connect to `address`, one its host name resolved to, or null. The URL's
+ * rules above see only the name; this sees where the name leads when the delivery connects, so a
+ * name in a team's own DNS cannot aim deliveries at an internal service, a cloud metadata
+ * endpoint or this machine (SSRF through DNS, DNS rebinding). The same networks are refused as
+ * for an address written in the URL.
+ */
+export function resolvedAddressProblem(address: string, policy: WebhookUrlPolicy): string | null {
+  if (isLoopbackHost(address) || isOwnAddress(address)) {
+    return policy.allowLoopback ? null : `${address}, this machine`;
+  }
+  if (isPrivateAddress(address)) return `${address}, a private, link-local, multicast or reserved address`;
+  return null;
+}
+
 const PRIVATE_NETWORKS = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../src/db/schema.js';
@@ -530,6 +531,68 @@ describe('webhooks', () => {
       const [entry] = await log(teamA, endpoint.id);
       expect(entry).toMatchObject({ status: 'FAILED', attempts: 0, lastStatusCode: null });
       expect(entry?.lastError).toMatch(/^not sent: the URL must not be this machine/);
+    });
+
+    it('connects only to addresses its host name resolves to that the deployment allows', async () => {
+      // A bare TCP listener on this machine stands for an internal service: it counts the
+      // connections made to it (a delivery's TLS handshake then fails, which does not matter here).
+      let connections = 0;
+      const internal: Server = createServer((socket) => {
+        connections += 1;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+      const { port } = internal.address() as { port: number };
+      // Names no real resolver knows, answered as a team's own DNS could answer them.
+      const dns: Record<string, { address: string; family: number }[]> = {
+        'private.example.test': [{ address: '10.1.2.3', family: 4 }],
+        'metadata.example.test': [{ address: '169.254.169.254', family: 4 }],
+        'both.example.test': [
+          { address: '93.184.215.14', family: 4 },
+          { address: '::1', family: 6 },
+        ],
+        'internal.example.test': [{ address: '127.0.0.1', family: 4 }],
+      };
+      const resolveHost = async (hostname: string) => dns[hostname] ?? [];
+      try {
+        const endpoints: Record<string, string> = {};
+        for (const name of Object.keys(dns)) {
+          const response = await inject(teamA, 'POST', '/api/banking/webhooks', {
+            teamId: teamA.teamId,
+            url: `https://${name}:${port}/hook`,
+          });
+          expect(response.statusCode, response.body).toBe(201);
+          endpoints[name] = (response.json() as EndpointBody).id;
+        }
+        await record(teamA);
+
+        const strict = dispatcher({ urlPolicy: { allowLoopback: false }, resolveHost });
+        expect(await strict.runOnce()).toEqual({ claimed: 4, succeeded: 0, retried: 4, failed: 0 });
+        expect(connections).toBe(0);
+        const lastError = async (name: string) => (await log(teamA, endpoints[name] as string))[0]?.lastError;
+        expect(await lastError('private.example.test')).toBe(
+          'not sent: private.example.test resolves to 10.1.2.3, a private, link-local, multicast or reserved address',
+        );
+        expect(await lastError('metadata.example.test')).toMatch(
+          /^not sent: .* resolves to 169\.254\.169\.254, a private/,
+        );
+        expect(await lastError('both.example.test')).toBe(
+          'not sent: both.example.test resolves to ::1, this machine',
+        );
+        expect(await lastError('internal.example.test')).toBe(
+          'not sent: internal.example.test resolves to 127.0.0.1, this machine',
+        );
+
+        // Where this machine is allowed, the connection goes to the address the check saw.
+        clock.advance(86_400_000);
+        const loose = dispatcher({ urlPolicy: { allowLoopback: true }, resolveHost });
+        await loose.runOnce();
+        expect(connections).toBe(1);
+        expect(await lastError('internal.example.test')).toMatch(/^could not be reached: /);
+        expect(await lastError('private.example.test')).toMatch(/^not sent: /);
+      } finally {
+        await new Promise((resolve) => internal.close(resolve));
+      }
     });
 
     it('never sends a delivery twice with two dispatchers on the same database', async () => {

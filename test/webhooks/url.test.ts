@@ -1,6 +1,11 @@
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, isOwnAddress, webhookUrlProblem } from '../../src/webhooks/url.js';
+import {
+  isLoopbackHost,
+  isOwnAddress,
+  resolvedAddressProblem,
+  webhookUrlProblem,
+} from '../../src/webhooks/url.js';
 
 const STRICT = { allowLoopback: false };
 const DEVELOPMENT = { allowLoopback: true };
@@ -133,5 +138,28 @@ describe('webhook endpoint URLs', () => {
     expect(isLoopbackHost('localhost.example.com')).toBe(false);
     expect(isLoopbackHost('127.0.0.1.nip.io')).toBe(false);
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
+  });
+
+  it('refuses the addresses a host name resolves to as it refuses them written in the URL', () => {
+    for (const address of [
+      '10.0.0.5',
+      '169.254.169.254',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+      '64:ff9b::a00:1',
+      '0.0.0.0',
+    ]) {
+      expect(resolvedAddressProblem(address, STRICT), address).toMatch(
+        /a private, link-local, multicast or reserved/,
+      );
+      expect(resolvedAddressProblem(address, DEVELOPMENT), address).not.toBeNull();
+    }
+    for (const address of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1']) {
+      expect(resolvedAddressProblem(address, STRICT), address).toBe(`${address}, this machine`);
+      expect(resolvedAddressProblem(address, DEVELOPMENT), address).toBeNull();
+    }
+    for (const address of ['93.184.215.14', '2606:4700:4700::1111']) {
+      expect(resolvedAddressProblem(address, STRICT), address).toBeNull();
+    }
   });
 });

@@ -1,0 +1,54 @@
+import { promises as dns, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent } from 'undici';
+import { resolvedAddressProblem, type WebhookUrlPolicy } from './url.js';
+
+/** Every address a host name resolves to, as `dns.lookup` with `all` answers. */
+export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
+
+const systemResolver: ResolveHost = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
+
+/** A delivery not sent because its host name leads somewhere the deployment does not deliver to. */
+export class RefusedAddressError extends Error {
+  constructor(hostname: string, problem: string) {
+    super(`not sent: ${hostname} resolves to ${problem}`);
+    this.name = 'RefusedAddressError';
+  }
+}
+
+/**
+ * The connection pool of webhook deliveries. It resolves each host name itself and connects to
+ * the addresses it checked, never resolving twice: a check before the request and a second lookup
+ * by the socket could be answered differently (DNS rebinding). A name is refused when any of its
+ * addresses is: the socket may try each of them. Address literals in the URL never reach the
+ * lookup; `webhookUrlProblem` has checked them.
+ */
+export function createDeliveryAgent(policy: WebhookUrlPolicy, resolve: ResolveHost = systemResolver): Agent {
+  return new Agent({ connect: { lookup: checkedLookup(policy, resolve) } });
+}
+
+function checkedLookup(policy: WebhookUrlPolicy, resolve: ResolveHost): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (addresses) => {
+        for (const { address } of addresses) {
+          const problem = resolvedAddressProblem(address, policy);
+          if (problem) return callback(new RefusedAddressError(hostname, problem), '', 0);
+        }
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const usable = family ? addresses.filter((a) => a.family === family) : addresses;
+        const [first] = usable;
+        if (!first) {
+          const error: NodeJS.ErrnoException = new Error(`${hostname} has no address`);
+          error.code = 'ENOTFOUND';
+          return callback(error, '', 0);
+        }
+        // `all` when the socket tries each address in turn (autoSelectFamily), else one address.
+        if (options.all)
+          return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, usable);
+        callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
+}
