@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_CONTEXT } from '../../src/audit/record.js';
+import { createScheduler } from '../../src/banking/sync/scheduler.js';
 import { createSyncService } from '../../src/banking/sync/service.js';
 import { rowsOf } from '../../src/db/client.js';
+import { ProviderError } from '../../src/providers/provider.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxProvider } from '../../src/providers/sandbox/index.js';
 import { NO_SECRET_BOX } from '../../src/secrets.js';
@@ -161,5 +163,57 @@ describe('background sync', () => {
     await Promise.all([scheduler.runOnce(), instance().runOnce()]);
     await scheduler.runOnce();
     expect((await eventsOf('consent.expiring')).filter((id) => id === connection.id)).toHaveLength(1);
+  });
+
+  it("waits for the bank's rate limit to reset, and keeps syncing however often the limit is met", async () => {
+    const connection = await connectSandbox(t.as(team), team, { consentId: 'rate-limited-1' });
+    // A bank whose daily limit is spent until 13 hours from now, as GoCardless's reset header says.
+    const resetSeconds = 13 * 3600;
+    const limited = new SandboxProvider({ clock: clock.now });
+    limited.listAccounts = async () => {
+      throw new ProviderError('rate_limited', 'GoCardless rate limit reached on the account', resetSeconds);
+    };
+    const scheduler = createScheduler({
+      db: t.database.db,
+      sync: createSyncService({
+        db: t.database.db,
+        providers: createProviderRegistry([limited]),
+        clock: clock.now,
+        secrets: NO_SECRET_BOX,
+        syncIntervalMs: 6 * HOUR,
+      }),
+      clock: clock.now,
+      pollMs: 60_000,
+      syncIntervalMs: 6 * HOUR,
+      maxFailures: 3,
+      retryBaseMs: 60_000,
+      // Every connection due in one round: the earlier tests' connections are due as well.
+      batchSize: 1000,
+      log: { warn: () => {}, error: () => {} },
+    });
+    const state = async () =>
+      rowsOf<{ next: Date | string | null; failures: number }>(
+        await t.database.db.execute(
+          sql`select next_sync_at as next, sync_failures as failures from connections where id = ${connection.id}`,
+        ),
+      )[0];
+
+    // More rounds than the failure limit, each when the bank said its limit resets.
+    for (let round = 0; round < 5; round++) {
+      await scheduler.runOnce();
+      const after = await state();
+      expect(after?.failures).toBe(0);
+      expect(new Date(after?.next ?? 0).getTime() - clock.now().getTime()).toBe(resetSeconds * 1000);
+      clock.advanceDays(resetSeconds / 86_400);
+    }
+    const listed = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    expect(listed?.lastSyncStatus).toBe('FAILED');
+    expect(listed?.lastSyncError).toMatch(/^PROVIDER_RATE_LIMITED: /);
+
+    // Once the bank answers again, the background sync goes on as before.
+    const healthy = instance();
+    while ((await healthy.runOnce()) > 0) {}
+    const synced = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    expect(synced?.lastSyncStatus).toBe('SUCCEEDED');
   });
 });

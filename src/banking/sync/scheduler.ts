@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { rowsOf } from '../../db/client.js';
+import { AppError } from '../../errors.js';
 import type { Clock } from '../../providers/provider.js';
 import { recordEvent } from '../../webhooks/outbox.js';
 import { consentsOf, findConnection, updateConnection } from '../connections/queries.js';
@@ -26,11 +27,53 @@ export interface SchedulerOptions {
 /** How long a taken connection stays with an instance before another may take it (a crash). */
 const LEASE_MS = 15 * 60_000;
 
+/** The longest a provider's `Retry-After` is waited for; past it the connection is asked again. */
+export const MAX_PROVIDER_WAIT_MS = 2 * 86_400_000;
+
+/** When a connection whose background sync failed is synced again, and its failures in a row. */
+export interface RetryPlan {
+  failures: number;
+  /** Null: no more background syncs until an explicit one succeeds. */
+  retryAt: Date | null;
+}
+
+/**
+ * A failure backs off exponentially (`retryBaseMs`, doubled per failure in a row, at most the
+ * interval) and, after `maxFailures` in a row, the connection is no longer synced in the
+ * background. The bank's rate limit is not the connection failing, so it is not counted: the
+ * connection is synced again when the bank says its limit resets (GoCardless: the account's
+ * daily limit, which can be most of a day away), or a whole interval later when it does not
+ * say. Backing off from a minute instead spent the failure limit within hours of a daily limit,
+ * and refused calls may count toward GoCardless suspending the account (10 failed calls in a
+ * row). Any other failure that says when to come back is not tried before then.
+ */
+export function retryPlan(
+  error: unknown,
+  failures: number,
+  now: Date,
+  policy: { retryBaseMs: number; syncIntervalMs: number; maxFailures: number },
+): RetryPlan {
+  const hintMs =
+    error instanceof AppError && error.extra.retryAfterSeconds !== undefined
+      ? Math.min(error.extra.retryAfterSeconds * 1000, MAX_PROVIDER_WAIT_MS)
+      : undefined;
+  if (error instanceof AppError && error.code === 'PROVIDER_RATE_LIMITED') {
+    return {
+      failures,
+      retryAt: new Date(now.getTime() + Math.max(hintMs ?? policy.syncIntervalMs, policy.retryBaseMs)),
+    };
+  }
+  const counted = failures + 1;
+  if (counted >= policy.maxFailures) return { failures: counted, retryAt: null };
+  const backoff = Math.min(policy.syncIntervalMs, policy.retryBaseMs * 2 ** (counted - 1));
+  return { failures: counted, retryAt: new Date(now.getTime() + Math.max(backoff, hintMs ?? 0)) };
+}
+
 /**
  * Background sync shared by every instance on one database: each round takes the connections
  * whose `next_sync_at` has come with `FOR UPDATE SKIP LOCKED` and moves them a lease ahead in
  * the same statement, so two instances never take the same one; the sync then sets the next
- * time (interval ±10%), or a failure backs off exponentially and stops after `maxFailures`.
+ * time (interval ±10%), or a failure is tried again as `retryPlan` says.
  * A crashed instance's connections come due again when their lease ends.
  */
 export function createScheduler(options: SchedulerOptions) {
@@ -60,12 +103,9 @@ export function createScheduler(options: SchedulerOptions) {
     return rowsOf(result);
   }
 
-  async function afterFailure(connection: { teamId: string; id: string; failures: number }) {
-    const failures = connection.failures + 1;
-    const retryAt =
-      failures >= maxFailures
-        ? null
-        : new Date(clock().getTime() + Math.min(syncIntervalMs, retryBaseMs * 2 ** (failures - 1)));
+  async function afterFailure(connection: { teamId: string; id: string; failures: number }, error: unknown) {
+    const policy = { retryBaseMs, syncIntervalMs, maxFailures };
+    const { failures, retryAt } = retryPlan(error, connection.failures, clock(), policy);
     await db.execute(sql`
       update connections set sync_failures = ${failures},
         next_sync_at = ${retryAt ? retryAt.toISOString() : null}::timestamptz, sync_lease_until = null
@@ -116,7 +156,9 @@ export function createScheduler(options: SchedulerOptions) {
           { connectionId: connection.id, code: (error as { code?: string }).code },
           'background sync failed',
         );
-        await afterFailure(connection).catch((err) => log.error({ err }, 'could not record a sync failure'));
+        await afterFailure(connection, error).catch((err) =>
+          log.error({ err }, 'could not record a sync failure'),
+        );
       }
     }
     return due.length;
