@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { connectSandbox } from '../support/app.js';
+import type { ConsentContext, ConsentGrant, GrantedConsent } from '../../src/providers/provider.js';
+import { SandboxProvider } from '../../src/providers/sandbox/index.js';
+import { connectSandbox, TestClock } from '../support/app.js';
 import {
   expectProblem,
   listAccounts,
   listAllTransactions,
+  listConnections,
   syncConnection,
   useTestApp,
 } from '../support/fixtures.js';
@@ -90,3 +93,128 @@ describe('re-consent: a new consent at the bank keeps the connection, its accoun
     expect(found?.consents.map((c) => c.status)).toEqual(['AUTHORIZED']);
   });
 });
+
+describe('consent updates that overlap on one connection', () => {
+  const clock = new TestClock();
+  const bank = new GatedSandbox(clock);
+  const t = useTestApp({ clock, providers: [bank] });
+
+  it('starts an update again when another moved the connection to a new consent meanwhile', async () => {
+    const team = await t.createTeam();
+    const client = t.as(team);
+    const connection = await connectSandbox(client, team, { consentId: 'overtaken' });
+    const held = bank.hold((consentId) => consentId === 'overtaken');
+    const plain = client.post('/api/banking/consent', {
+      teamId: team.teamId,
+      connectionId: connection.id,
+      scopes: ['balances'],
+      expiresAt: '2027-01-01T00:00:00Z',
+    });
+    await held.reached;
+    const renewed = await client.post('/api/banking/consent', {
+      teamId: team.teamId,
+      connectionId: connection.id,
+      consentId: 'overtaken~2',
+      scopes: ['accounts', 'balances', 'transactions'],
+      expiresAt: '2027-05-01T00:00:00Z',
+    });
+    expect(renewed.statusCode, renewed.body).toBe(200);
+    held.release();
+
+    // The update that was overtaken narrows the new consent; it is not refused as a reused consent.
+    const updated = await plain;
+    expect(updated.statusCode, updated.body).toBe(200);
+    expect(updated.json()).toMatchObject({ status: 'AUTHORIZED', scopes: ['balances'] });
+    const [listed] = (await listConnections(t, team)).filter((c) => c.id === connection.id);
+    expect(listed?.consents.map((c) => [c.status, c.scopes])).toEqual([
+      ['REVOKED', ['accounts', 'balances', 'transactions']],
+      ['REVOKED', ['accounts', 'balances', 'transactions']],
+      ['AUTHORIZED', ['balances']],
+    ]);
+    expect(bank.revoked).toEqual(['overtaken']);
+  });
+
+  it('ends at the bank the consent each re-consent replaced, when two overlap', async () => {
+    const team = await t.createTeam();
+    const client = t.as(team);
+    const connection = await connectSandbox(client, team, { consentId: 'twice' });
+    bank.revoked.length = 0;
+    const held = bank.hold((consentId) => consentId === 'twice~x');
+    const renew = (consentId: string) =>
+      client.post('/api/banking/consent', {
+        teamId: team.teamId,
+        connectionId: connection.id,
+        consentId,
+        scopes: ['accounts', 'balances', 'transactions'],
+        expiresAt: '2027-05-01T00:00:00Z',
+      });
+    const first = renew('twice~x');
+    await held.reached;
+    expect((await renew('twice~y')).statusCode).toBe(200);
+    held.release();
+    expect((await first).statusCode).toBe(200);
+
+    // y replaced the original and x replaced y: each ended at the bank, and x is the connection's.
+    expect(bank.revoked).toEqual(['twice', 'twice~y']);
+    await syncConnection(t, team, connection.id);
+    expect(bank.listedWith.at(-1)).toBe('twice~x');
+  });
+});
+
+/**
+ * The sandbox bank, which can hold a consent update at the provider (after the connection was
+ * read, before it is locked) and records which consents it ended and which it listed accounts of.
+ */
+class GatedSandbox extends SandboxProvider {
+  readonly revoked: string[] = [];
+  readonly listedWith: string[] = [];
+  private gate: {
+    matches: (consentId: string) => boolean;
+    reached: () => void;
+    released: Promise<void>;
+  } | null = null;
+
+  constructor(clock: TestClock) {
+    super({ clock: clock.now });
+  }
+
+  /** Holds the next update of a consent `matches` picks until `release`. */
+  hold(matches: (consentId: string) => boolean) {
+    let reached = () => {};
+    let release = () => {};
+    const gate = {
+      matches,
+      reached: () => reached(),
+      released: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    };
+    this.gate = gate;
+    return {
+      reached: new Promise<void>((resolve) => {
+        reached = resolve;
+      }),
+      release,
+    };
+  }
+
+  override async updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<ConsentGrant> {
+    const gate = this.gate;
+    if (gate?.matches(consent.consentId)) {
+      this.gate = null;
+      gate.reached();
+      await gate.released;
+    }
+    return super.updateConsent(consent, requested);
+  }
+
+  override async revokeConsent(consent: ConsentContext): Promise<void> {
+    this.revoked.push(consent.consentId);
+    return super.revokeConsent(consent);
+  }
+
+  override async listAccounts(consent: ConsentContext) {
+    this.listedWith.push(consent.consentId);
+    return super.listAccounts(consent);
+  }
+}

@@ -136,6 +136,99 @@ export function createConnectionsService({
     return expiresAt instanceof Date ? [] : [expiresAt];
   };
 
+  /** One attempt at a consent update; CONSENT_MOVED when the connection moved on meanwhile. */
+  async function updateConsentOnce(
+    teamId: string,
+    input: UpdateConsentInput,
+    audit: AuditContext,
+  ): Promise<ConsentView> {
+    const expiresAt = readExpiresAt(input.expiresAt, clock());
+    if (!(expiresAt instanceof Date)) throw invalidInput([expiresAt]);
+    const connection = await findConnection(db, teamId, input.connectionId);
+    if (!connection) throw notFound('Connection');
+    assertActive(connection);
+    const provider = providers.get(connection.provider);
+    const requested = { scopes: input.scopes as Scope[], expiresAt };
+
+    const previous = consentContext(connection, secrets);
+    let context = previous;
+    if (input.consentId !== undefined && input.consentId !== connection.consentRef) {
+      // The user consented again at the bank: the connection moves to the new consent.
+      const ref = { teamId, provider: provider.name, consentRef: input.consentId };
+      if (await isConsentReferenced(db, ref)) throw consentAlreadyConnected();
+      context = { ...context, consentId: input.consentId, state: null };
+      const checked = await callProvider(() => provider.checkConsent(context));
+      context = { ...context, state: checked.state ?? null };
+    }
+    const granted = await callProvider(() => provider.updateConsent(context, requested));
+    const providerState = sealProviderState(granted.state ?? context.state, secrets);
+
+    const consent = await db.transaction(async (tx) => {
+      const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
+      if (!locked) throw notFound('Connection');
+      assertActive(locked);
+      if (locked.consentRef !== connection.consentRef) throw CONSENT_MOVED;
+      // The change is made once the connection is ours: a sync holding it may have kept this
+      // request waiting, and the old consent was in force until then.
+      const changedAt = clock();
+      if (context.consentId !== locked.consentRef) {
+        const claimed = await claimConsentRef(tx, {
+          teamId,
+          provider: provider.name,
+          consentRef: context.consentId,
+          connectionId: locked.id,
+        });
+        if (!claimed) throw consentAlreadyConnected();
+      }
+      const previousConsentIds = await revokeAuthorizedConsents(tx, teamId, locked.id, changedAt);
+      await updateConnection(tx, teamId, locked.id, {
+        consentRef: context.consentId,
+        providerState,
+        updatedAt: changedAt,
+        // A new consent may expire soon too: its `consent.expiring` is raised afresh.
+        expiryNotifiedAt: null,
+      });
+      const consent = await insertGrantedConsent(tx, {
+        teamId,
+        connectionId: locked.id,
+        scopes: granted.scopes,
+        expiresAt: granted.expiresAt,
+        createdAt: changedAt,
+      });
+      await recordAudit(
+        tx,
+        audit,
+        {
+          teamId,
+          action: 'consent.renewed',
+          targetType: 'connection',
+          targetId: locked.id,
+          details: {
+            previousConsentIds,
+            consentId: consent.id,
+            scopes: consent.scopes,
+            expiresAt: consent.expiresAt.toISOString(),
+            // Whether the user consented again at the bank; the bank's consent id itself is left
+            // out, as for some providers (Plaid's public token) it is a credential.
+            movedToNewBankConsent: context.consentId !== locked.consentRef,
+          },
+        },
+        changedAt,
+      );
+      return toConsentView(consent);
+    });
+    if (context.consentId !== previous.consentId) {
+      // The connection has moved to the new consent: the old one is ended at the bank too
+      // (a Plaid item removed, a GoCardless requisition deleted). Best effort, as at disconnect.
+      try {
+        await provider.revokeConsent(previous);
+      } catch (err) {
+        log.warn({ err, connectionId: connection.id }, 'provider revoke of the replaced consent failed');
+      }
+    }
+    return consent;
+  }
+
   return {
     connectProblems,
     consentProblems,
@@ -277,98 +370,37 @@ export function createConnectionsService({
       return view;
     },
 
+    /**
+     * Replaces the connection's consent. The provider is asked outside the transaction, so another
+     * consent update may move the connection to another bank consent meanwhile; the update then
+     * starts again from the connection as it now is (as a sync does), rather than claim or revoke
+     * a consent that is no longer the connection's.
+     */
     async updateConsent(
       teamId: string,
       input: UpdateConsentInput,
       audit: AuditContext,
     ): Promise<ConsentView> {
-      const expiresAt = readExpiresAt(input.expiresAt, clock());
-      if (!(expiresAt instanceof Date)) throw invalidInput([expiresAt]);
-      const connection = await findConnection(db, teamId, input.connectionId);
-      if (!connection) throw notFound('Connection');
-      assertActive(connection);
-      const provider = providers.get(connection.provider);
-      const requested = { scopes: input.scopes as Scope[], expiresAt };
-
-      const previous = consentContext(connection, secrets);
-      let context = previous;
-      if (input.consentId !== undefined && input.consentId !== connection.consentRef) {
-        // The user consented again at the bank: the connection moves to the new consent.
-        const ref = { teamId, provider: provider.name, consentRef: input.consentId };
-        if (await isConsentReferenced(db, ref)) throw consentAlreadyConnected();
-        context = { ...context, consentId: input.consentId, state: null };
-        const checked = await callProvider(() => provider.checkConsent(context));
-        context = { ...context, state: checked.state ?? null };
-      }
-      const granted = await callProvider(() => provider.updateConsent(context, requested));
-      const providerState = sealProviderState(granted.state ?? context.state, secrets);
-
-      const consent = await db.transaction(async (tx) => {
-        const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
-        if (!locked) throw notFound('Connection');
-        assertActive(locked);
-        // The change is made once the connection is ours: a sync holding it may have kept this
-        // request waiting, and the old consent was in force until then.
-        const changedAt = clock();
-        if (context.consentId !== locked.consentRef) {
-          const claimed = await claimConsentRef(tx, {
-            teamId,
-            provider: provider.name,
-            consentRef: context.consentId,
-            connectionId: locked.id,
-          });
-          if (!claimed) throw consentAlreadyConnected();
-        }
-        const previousConsentIds = await revokeAuthorizedConsents(tx, teamId, locked.id, changedAt);
-        await updateConnection(tx, teamId, locked.id, {
-          consentRef: context.consentId,
-          providerState,
-          updatedAt: changedAt,
-          // A new consent may expire soon too: its `consent.expiring` is raised afresh.
-          expiryNotifiedAt: null,
-        });
-        const consent = await insertGrantedConsent(tx, {
-          teamId,
-          connectionId: locked.id,
-          scopes: granted.scopes,
-          expiresAt: granted.expiresAt,
-          createdAt: changedAt,
-        });
-        await recordAudit(
-          tx,
-          audit,
-          {
-            teamId,
-            action: 'consent.renewed',
-            targetType: 'connection',
-            targetId: locked.id,
-            details: {
-              previousConsentIds,
-              consentId: consent.id,
-              scopes: consent.scopes,
-              expiresAt: consent.expiresAt.toISOString(),
-              // Whether the user consented again at the bank; the bank's consent id itself is left
-              // out, as for some providers (Plaid's public token) it is a credential.
-              movedToNewBankConsent: context.consentId !== locked.consentRef,
-            },
-          },
-          changedAt,
-        );
-        return toConsentView(consent);
-      });
-      if (context.consentId !== previous.consentId) {
-        // The connection has moved to the new consent: the old one is ended at the bank too
-        // (a Plaid item removed, a GoCardless requisition deleted). Best effort, as at disconnect.
+      for (let attempt = 1; ; attempt++) {
         try {
-          await provider.revokeConsent(previous);
-        } catch (err) {
-          log.warn({ err, connectionId: connection.id }, 'provider revoke of the replaced consent failed');
+          return await updateConsentOnce(teamId, input, audit);
+        } catch (error) {
+          if (error !== CONSENT_MOVED) throw error;
+          if (attempt === MAX_CONSENT_MOVES) throw CONSENT_KEPT_MOVING;
         }
       }
-      return consent;
     },
   };
 }
+
+/** Another consent update moved the connection to another bank consent while this one ran. */
+const CONSENT_MOVED = new Error('the connection moved to another consent while the update ran');
+const MAX_CONSENT_MOVES = 3;
+const CONSENT_KEPT_MOVING = new AppError(
+  'SERVICE_UNAVAILABLE',
+  `The connection's consent was replaced during each of ${MAX_CONSENT_MOVES} attempts to update it: try again.`,
+  { retryAfterSeconds: 1 },
+);
 
 export type ConnectionsService = ReturnType<typeof createConnectionsService>;
 
