@@ -69,8 +69,11 @@ type QueryLogger = { logQuery(statement: string, params: unknown[]): void } | un
 
 function openPostgres(connectionString: string, max: number, logger: QueryLogger): DatabaseHandle {
   const pool = new pg.Pool({ connectionString, max });
-  // An idle client that loses its server must not crash the process; the pool replaces it.
+  // A client that loses its server must not end the process. An idle one errors on the pool,
+  // which replaces it; one in use (inside a transaction, say) errors on itself as well as failing
+  // its query, whose request answers 503, and is dropped by the pool when released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzleNodePg(pool, { schema, ...(logger ? { logger } : {}) }) as unknown as Database;
   return {
     db,

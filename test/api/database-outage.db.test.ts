@@ -1,7 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { startTestApp, type Team, type TestApp } from '../support/app.js';
+import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { expectProblem } from '../support/fixtures.js';
 
@@ -51,9 +52,10 @@ describe.skipIf(!process.env.DATABASE_URL)('a database that cannot be reached', 
   let t: TestApp;
   let team: Team;
   let relay: Awaited<ReturnType<typeof startRelay>>;
+  let direct: TestDatabase;
 
   beforeAll(async () => {
-    const direct = await createTestDatabase();
+    direct = await createTestDatabase();
     const url = new URL(direct.env.DATABASE_URL as string);
     relay = await startRelay(url);
     const viaRelay = new URL(url);
@@ -85,6 +87,39 @@ describe.skipIf(!process.env.DATABASE_URL)('a database that cannot be reached', 
     expect(refused.headers['retry-after']).toBe('1');
 
     await relay.restore();
+    let answer = await list();
+    for (let attempt = 0; answer.statusCode !== 200 && attempt < 20; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await list();
+    }
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it('fails a request whose connection is lost inside a transaction with 503, and the process serves on', async () => {
+    const connection = await connectSandbox(t.as(team), team, {
+      consentId: 'lost-mid-sync',
+      metadata: { sandbox: { accounts: 2, transactionsPerAccount: 20_000, days: 365 } },
+    });
+    const sync = t.as(team).post('/api/banking/sync', { teamId: team.teamId, connectionId: connection.id });
+    // Cut once the sync's transaction is open, so the connection lost is one the sync holds.
+    const observer = new pg.Client({ connectionString: direct.env.DATABASE_URL as string });
+    await observer.connect();
+    try {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const open = await observer.query(
+          'select 1 from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null',
+        );
+        if (open.rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await observer.end();
+    }
+    await relay.cut();
+    expect(expectProblem(await sync, 503).code).toBe('SERVICE_UNAVAILABLE');
+
+    await relay.restore();
+    const list = () => t.as(team).get('/api/banking/connections', { teamId: team.teamId });
     let answer = await list();
     for (let attempt = 0; answer.statusCode !== 200 && attempt < 20; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
