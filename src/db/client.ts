@@ -67,8 +67,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 
 type QueryLogger = { logQuery(statement: string, params: unknown[]): void } | undefined;
 
+/**
+ * How long a query waits for one of the pool's connections (or for a new one to open) before it
+ * fails as the database being unavailable (503 with `Retry-After`), rather than leave its request
+ * waiting without end while every connection is busy.
+ */
+const POOL_WAIT_MS = 10_000;
+
 function openPostgres(connectionString: string, max: number, logger: QueryLogger): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString, max });
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: POOL_WAIT_MS });
   // A client that loses its server must not end the process. An idle one errors on the pool,
   // which replaces it; one in use (inside a transaction, say) errors on itself as well as failing
   // its query, whose request answers 503, and is dropped by the pool when released.

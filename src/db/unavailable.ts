@@ -43,3 +43,16 @@ const DRIVER_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
 ];
+
+/**
+ * Whether `error`, or an error it wraps, is PostgreSQL's `lock_not_available` (55P03): a row
+ * asked for with `NOWAIT` is locked by another transaction.
+ */
+export function isLockNotAvailable(error: unknown): boolean {
+  let at = error;
+  for (let depth = 0; at !== null && typeof at === 'object' && depth < 5; depth++) {
+    if ((at as { code?: unknown }).code === '55P03') return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.js';
+import type { Database, Queryable, Transaction } from '../../db/client.js';
 import { connections, consentReferences, consents } from '../../db/schema.js';
+import { isLockNotAvailable } from '../../db/unavailable.js';
 import { newId } from '../../ids.js';
+import { KeyedMutex } from '../sync/mutex.js';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 export type ConsentRow = typeof consents.$inferSelect;
@@ -14,19 +17,60 @@ export async function listConnectionRows(db: Queryable, teamId: string): Promise
     .orderBy(asc(connections.createdAt), asc(connections.id));
 }
 
-/** Reads a connection; with `forUpdate` it also locks the row until the transaction ends. */
+/**
+ * Reads a connection; with `forUpdate` it also locks the row until the transaction ends, waiting
+ * for a transaction that holds it, or with `'nowait'` failing at once (`isLockNotAvailable`).
+ */
 export async function findConnection(
   db: Queryable,
   teamId: string,
   connectionId: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean | 'nowait' } = {},
 ): Promise<ConnectionRow | null> {
   const query = db
     .select()
     .from(connections)
     .where(and(eq(connections.teamId, teamId), eq(connections.id, connectionId)));
-  const [row] = options.forUpdate ? await query.for('update') : await query;
+  const [row] = !options.forUpdate
+    ? await query
+    : await query.for('update', options.forUpdate === 'nowait' ? { noWait: true } : {});
   return row ?? null;
+}
+
+/** The first pause before the connection's lock is asked for again, doubled up to the last. */
+const LOCK_RETRY_FIRST_MS = 25;
+const LOCK_RETRY_LAST_MS = 1_000;
+
+/** This process's requests for each connection's row lock, in the order they asked. */
+const rowQueue = new KeyedMutex();
+
+/**
+ * Runs `work` in a transaction that holds the connection's row lock (`connection` is null when
+ * the team has no such connection). A sync holds that lock for as long as it writes, minutes for
+ * a large history. Requests that need it meanwhile (a consent update, a disconnect, a sync) wait
+ * their turn in this process, in the order they came, and the first asks PostgreSQL again after
+ * a pause while another process holds the row, instead of waiting inside PostgreSQL: there each
+ * waiting request held one of the pool's connections, and ten of them left an instance unable to
+ * answer any team until the sync ended.
+ */
+export function withLockedConnection<T>(
+  db: Database,
+  teamId: string,
+  connectionId: string,
+  work: (tx: Transaction, connection: ConnectionRow | null) => Promise<T>,
+): Promise<T> {
+  return rowQueue.run(`${teamId}/${connectionId}`, async () => {
+    for (let pause = LOCK_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, LOCK_RETRY_LAST_MS)) {
+      try {
+        return await db.transaction(async (tx) =>
+          work(tx, await findConnection(tx, teamId, connectionId, { forUpdate: 'nowait' })),
+        );
+      } catch (error) {
+        if (!isLockNotAvailable(error)) throw error;
+      }
+      await sleep(pause);
+    }
+  });
 }
 
 export async function consentsOf(

@@ -23,6 +23,7 @@ import {
   listConnectionRows,
   revokeAuthorizedConsents,
   updateConnection,
+  withLockedConnection,
 } from './queries.js';
 import type { ConnectInput, ConnectionView, ConsentView, UpdateConsentInput } from './schemas.js';
 
@@ -163,8 +164,7 @@ export function createConnectionsService({
     const granted = await callProvider(() => provider.updateConsent(context, requested));
     const providerState = sealProviderState(granted.state ?? context.state, secrets);
 
-    const consent = await db.transaction(async (tx) => {
-      const locked = await findConnection(tx, teamId, input.connectionId, { forUpdate: true });
+    const consent = await withLockedConnection(db, teamId, input.connectionId, async (tx, locked) => {
       if (!locked) throw notFound('Connection');
       assertActive(locked);
       if (locked.consentRef !== connection.consentRef) throw CONSENT_MOVED;
@@ -325,36 +325,40 @@ export function createConnectionsService({
     },
 
     async disconnect(teamId: string, connectionId: string, audit: AuditContext): Promise<ConnectionView> {
-      const { view, revokeAtProvider } = await db.transaction(async (tx) => {
-        const connection = await findConnection(tx, teamId, connectionId, { forUpdate: true });
-        if (!connection) throw notFound('Connection');
-        if (connection.status === 'DISCONNECTED') {
-          return {
-            view: toConnectionView(connection, await consentsOf(tx, teamId, [connectionId]), clock()),
-            revokeAtProvider: null,
-          };
-        }
-        const now = clock();
-        const disconnected = { status: 'DISCONNECTED' as const, updatedAt: now, nextSyncAt: null };
-        await updateConnection(tx, teamId, connectionId, disconnected);
-        const revokedConsentIds = await revokeAuthorizedConsents(tx, teamId, connectionId, now);
-        const updated = { ...connection, ...disconnected };
-        const view = toConnectionView(updated, await consentsOf(tx, teamId, [connectionId]), now);
-        await recordEvent(tx, { teamId, type: 'connection.disconnected', data: view }, now);
-        await recordAudit(
-          tx,
-          audit,
-          {
-            teamId,
-            action: 'connection.disconnected',
-            targetType: 'connection',
-            targetId: connectionId,
-            details: { revokedConsentIds },
-          },
-          now,
-        );
-        return { view, revokeAtProvider: updated };
-      });
+      const { view, revokeAtProvider } = await withLockedConnection(
+        db,
+        teamId,
+        connectionId,
+        async (tx, connection) => {
+          if (!connection) throw notFound('Connection');
+          if (connection.status === 'DISCONNECTED') {
+            return {
+              view: toConnectionView(connection, await consentsOf(tx, teamId, [connectionId]), clock()),
+              revokeAtProvider: null,
+            };
+          }
+          const now = clock();
+          const disconnected = { status: 'DISCONNECTED' as const, updatedAt: now, nextSyncAt: null };
+          await updateConnection(tx, teamId, connectionId, disconnected);
+          const revokedConsentIds = await revokeAuthorizedConsents(tx, teamId, connectionId, now);
+          const updated = { ...connection, ...disconnected };
+          const view = toConnectionView(updated, await consentsOf(tx, teamId, [connectionId]), now);
+          await recordEvent(tx, { teamId, type: 'connection.disconnected', data: view }, now);
+          await recordAudit(
+            tx,
+            audit,
+            {
+              teamId,
+              action: 'connection.disconnected',
+              targetType: 'connection',
+              targetId: connectionId,
+              details: { revokedConsentIds },
+            },
+            now,
+          );
+          return { view, revokeAtProvider: updated };
+        },
+      );
       if (revokeAtProvider) onEvents();
       if (revokeAtProvider) {
         // The user's wish to disconnect wins over a bank outage: our side is already revoked,

@@ -15,7 +15,13 @@ import { callProvider, type ProviderRegistry } from '../../providers/registry.js
 import type { SecretBox } from '../../secrets.js';
 import { recordEvent } from '../../webhooks/outbox.js';
 import { sealProviderState } from '../connections/provider-state.js';
-import { consentsOf, currentConsent, findConnection, updateConnection } from '../connections/queries.js';
+import {
+  consentsOf,
+  currentConsent,
+  findConnection,
+  updateConnection,
+  withLockedConnection,
+} from '../connections/queries.js';
 import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
 import { matchAccounts } from './account-matching.js';
 import { HistoryCarryOver } from './carry-over.js';
@@ -316,8 +322,7 @@ export function createSyncService({
 
     // Transactions are read from the provider inside the write transaction, page by page: a
     // provider failure part-way rolls everything back, and the connection row stays locked.
-    const outcome = await db.transaction(async (tx) => {
-      const locked = await findConnection(tx, teamId, connectionId, { forUpdate: true });
+    const outcome = await withLockedConnection(db, teamId, connectionId, async (tx, locked) => {
       if (!locked) throw notFound('Connection');
       assertActive(locked);
       const current = currentConsent(await consentsOf(tx, teamId, [connectionId]));
@@ -426,8 +431,7 @@ export function createSyncService({
       thrown instanceof AppError ? thrown : new AppError('INTERNAL_ERROR', 'The sync failed unexpectedly.');
     if (error.code === 'NOT_FOUND' || error.code === 'CONNECTION_DISCONNECTED') return;
     const now = clock();
-    await db.transaction(async (tx) => {
-      const connection = await findConnection(tx, teamId, connectionId, { forUpdate: true });
+    await withLockedConnection(db, teamId, connectionId, async (tx, connection) => {
       if (!connection) return;
       const failure = { lastSyncStatus: 'FAILED' as const, lastSyncError: `${error.code}: ${error.message}` };
       await updateConnection(tx, teamId, connectionId, failure);
