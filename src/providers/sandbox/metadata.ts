@@ -5,7 +5,7 @@ import { findInstitution, INSTITUTION_IDS, type Institution } from './institutio
 export interface SandboxOptions {
   /** Number of accounts, 1..50. */
   accounts: number;
-  /** Exact number of transactions per account over the history days; null: realistic rates. */
+  /** Exact number of transactions per account over the history days; null: realistic rates. At most `MAX_SANDBOX_TRANSACTIONS` in all. */
   transactionsPerAccount: number | null;
   /** Days of history before the day of connection, 1..3650. */
   days: number;
@@ -22,6 +22,14 @@ const LIMITS = {
   transactionsPerAccount: { min: 0, max: 2_000_000 },
   days: { min: 1, max: 3650 },
 } as const satisfies Record<keyof SandboxOptions, { min: number; max: number }>;
+
+/**
+ * The most transactions one connection may ask for in all (`accounts` x `transactionsPerAccount`):
+ * twice what the benchmarks sync. The sandbox is on by default, so any team's key can size it; at
+ * the per-field limits alone one connect queued a single sync of 100,000,000 rows (a probe's
+ * database grew 10 GB in 11 minutes), holding the connection for hours.
+ */
+export const MAX_SANDBOX_TRANSACTIONS = 2_000_000;
 
 type OptionKey = keyof typeof LIMITS;
 const OPTION_KEYS = Object.keys(LIMITS) as OptionKey[];
@@ -80,6 +88,14 @@ function parseOptions(raw: unknown, errors: FieldError[]): SandboxOptions {
       continue;
     }
     options[key] = value;
+  }
+  const total = options.accounts * (options.transactionsPerAccount ?? 0);
+  if (total > MAX_SANDBOX_TRANSACTIONS) {
+    errors.push({
+      path: '/metadata/sandbox',
+      in: 'body',
+      message: `asks for ${total} transactions in all (accounts x transactionsPerAccount); at most ${MAX_SANDBOX_TRANSACTIONS}`,
+    });
   }
   return options;
 }

@@ -31,7 +31,8 @@ describe('sandbox connect validation', () => {
   it('accepts the sizing options at the edges of their ranges', () => {
     for (const sandboxOptions of [
       { accounts: 1, transactionsPerAccount: 0, days: 1 },
-      { accounts: 50, transactionsPerAccount: 2_000_000, days: 3650 },
+      { accounts: 50, transactionsPerAccount: 40_000, days: 3650 },
+      { accounts: 1, transactionsPerAccount: 2_000_000, days: 3650 },
       {},
     ]) {
       expect(validate('sandbox-gb', { sandbox: sandboxOptions })).not.toThrow();
@@ -71,6 +72,17 @@ describe('sandbox connect validation', () => {
       const errors = fieldErrors(validate('sandbox-gb', { sandbox: { [key]: value } }));
       expect(errors, `${key}=${String(value)}`).toEqual([
         { path: `/metadata/sandbox/${key}`, in: 'body', message: expect.any(String) },
+      ]);
+    }
+  });
+
+  it('rejects sizes that ask for more than 2,000,000 transactions in all, at /metadata/sandbox', () => {
+    for (const sandboxOptions of [
+      { accounts: 50, transactionsPerAccount: 2_000_000 },
+      { accounts: 2, transactionsPerAccount: 1_000_001 },
+    ]) {
+      expect(fieldErrors(validate('sandbox-gb', { sandbox: sandboxOptions }))).toEqual([
+        { path: '/metadata/sandbox', in: 'body', message: expect.stringMatching(/at most 2000000$/) },
       ]);
     }
   });
