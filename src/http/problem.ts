@@ -12,7 +12,7 @@ import {
   pointerSegment,
 } from '../errors.js';
 import { frameworkProblemResponses } from './schemas.js';
-import { findUnreadableParameter, formatProblem } from './validation.js';
+import { findMisencodedParameter, findUnreadableParameter, formatProblem } from './validation.js';
 
 /**
  * The one place errors become responses: every error, ours or the framework's, leaves as
@@ -283,7 +283,10 @@ export function registerProblemHandlers(app: FastifyInstance) {
       const problem = findUnstorableValue(value);
       if (problem) return done(invalidInput([{ ...problem, in: location as Location }]));
     }
-    const unreadable = findUnreadableParameter(request.query, request.routeOptions.schema?.querystring);
+    const querySchema = request.routeOptions.schema?.querystring;
+    const unreadable = querySchema
+      ? (findMisencodedParameter(request.url) ?? findUnreadableParameter(request.query, querySchema))
+      : null;
     if (unreadable) return done(invalidInput([{ ...unreadable, in: 'query' }]));
     done();
   });

@@ -185,3 +185,31 @@ export function findUnreadableParameter(query: unknown, querySchema: unknown): O
   }
   return null;
 }
+
+/**
+ * A query parameter whose percent-encoding does not decode to UTF-8 (`%ff`, `%E0%A4%A`, a `%` not
+ * followed by two hex digits), or null. The query parser keeps such text as it was sent, so
+ * `category=%ff` filtered on the three characters `%ff`, where the same bytes in a path are a 400.
+ */
+export function findMisencodedParameter(url: string): Omit<FieldError, 'in'> | null {
+  const start = url.indexOf('?');
+  if (start < 0 || !url.includes('%', start)) return null;
+  for (const pair of url.slice(start + 1).split('&')) {
+    if (!pair.includes('%')) continue;
+    const equals = pair.indexOf('=');
+    const key = equals < 0 ? pair : pair.slice(0, equals);
+    if (decodes(pair.replace(/\+/g, ' '))) continue;
+    const name = decodes(key) ? decodeURIComponent(key) : key;
+    return { path: `/${pointerSegment(name)}`, message: 'is not valid percent-encoded UTF-8' };
+  }
+  return null;
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

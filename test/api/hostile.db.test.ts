@@ -447,6 +447,16 @@ describe('hostile input: every bad request is a 4xx problem+json, never a 500, a
       expectProblem(await hit({ method: 'GET', url, authorization: bearer(team.apiKey) }), 400);
     });
 
+    it('a malformed percent-encoding in the query answers 400 naming the parameter, as in the path', async () => {
+      for (const category of ['%ff', '%E0%A4%A', '100%']) {
+        const url = `/api/banking/transactions?teamId=${team.teamId}&category=${category}`;
+        const response = await hit({ method: 'GET', url, authorization: bearer(team.apiKey) });
+        expect(expectProblem(response, 400).errors).toEqual([
+          { path: '/category', in: 'query', message: 'is not valid percent-encoded UTF-8' },
+        ]);
+      }
+    });
+
     it('an encoded NUL or quote in the path answers 400 or 404', async () => {
       for (const url of [
         `/api/banking/accounts/%00?teamId=${team.teamId}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUnreadableParameter } from '../../src/http/validation.js';
+import { findMisencodedParameter, findUnreadableParameter } from '../../src/http/validation.js';
 
 const schema = {
   type: 'object',
@@ -45,6 +45,27 @@ describe('query parameters the schema would misread once coerced', () => {
     }
     for (const limit of ['5', '500', '0', '-1', '5000000000']) {
       expect(findUnreadableParameter({ limit }, schema), limit).toBeNull();
+    }
+  });
+});
+
+describe('query parameters whose percent-encoding does not decode', () => {
+  it('is named, whether the bad encoding is in its value or its name', () => {
+    const problem = { path: '/category', message: 'is not valid percent-encoded UTF-8' };
+    expect(findMisencodedParameter('/t?teamId=x&category=%ff')).toEqual(problem);
+    expect(findMisencodedParameter('/t?teamId=x&category=%E0%A4%A')).toEqual(problem);
+    expect(findMisencodedParameter('/t?category=100%&teamId=x')).toEqual(problem);
+    expect(findMisencodedParameter('/t?teamId=x&%ffa=1')?.path).toBe('/%ffa');
+  });
+
+  it('leaves well-encoded queries alone, UTF-8, plus signs and reserved characters included', () => {
+    for (const url of [
+      '/t',
+      '/t?teamId=x',
+      '/t?from=2026-11-01T08%3A30%3A00%2B01%3A00&category=caf%C3%A9',
+      '/t?description=a+b%20c&x=%25',
+    ]) {
+      expect(findMisencodedParameter(url), url).toBeNull();
     }
   });
 });
