@@ -40,7 +40,12 @@ import { healthRoutes } from './http/health.js';
 import { hostHeaderProblem } from './http/host-header.js';
 import { acceptJsonInUtf8Only } from './http/json-bodies.js';
 import { shareRepeatedHeaders } from './http/openapi.js';
-import { clientErrorHandler, frameworkErrorHandler, registerProblemHandlers } from './http/problem.js';
+import {
+  clientErrorHandler,
+  connectMethodHandler,
+  frameworkErrorHandler,
+  registerProblemHandlers,
+} from './http/problem.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { documentResponseHeaders, Problem } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -146,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.server.on('connect', connectMethodHandler);
   app.setValidatorCompiler(createValidatorCompiler(SHARED_SCHEMAS));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   // Only JSON bodies in UTF-8 are accepted; anything else is a 415 rather than a string to validate.

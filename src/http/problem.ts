@@ -1,5 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import {
@@ -169,6 +170,20 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
             'The request line and headers are larger than 16 KiB together; a URL that long is refused as well.',
           )
         : problem('MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.');
+  answerOnSocket(socket, body);
+}
+
+/**
+ * `CONNECT` (a request to open a tunnel) is handed by Node to a `connect` listener rather than to
+ * the routes, and without one the socket was closed with no answer at all: 405, as for any
+ * method a path does not take.
+ */
+export function connectMethodHandler(_request: IncomingMessage, socket: Duplex) {
+  answerOnSocket(socket, problem('METHOD_NOT_ALLOWED', 'CONNECT is not supported: this is not a proxy.'));
+}
+
+/** A problem written straight on the socket, which is then closed. */
+function answerOnSocket(socket: Duplex, body: ProblemBody) {
   const json = JSON.stringify(body);
   if (socket.writable) {
     socket.write(

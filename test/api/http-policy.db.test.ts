@@ -105,6 +105,20 @@ describe('security headers and CORS off by default', () => {
     });
   });
 
+  it('answers CONNECT, which asks for a tunnel, with a 405 problem+json instead of a closed socket', async () => {
+    const port = await listen(t);
+    const answer = await rawExchange(
+      port,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 405 /);
+    expect(answer).toContain('Content-Type: application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+    });
+  });
+
   it.each([
     ['an HTTP/1.1 request without a Host header', 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'],
     [
