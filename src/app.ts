@@ -152,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.server.on('connect', connectMethodHandler);
+  app.server.maxConnections = config.maxConnections;
   app.setValidatorCompiler(createValidatorCompiler(SHARED_SCHEMAS));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   // Only JSON bodies in UTF-8 are accepted; anything else is a 415 rather than a string to validate.

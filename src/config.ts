@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseKey } from './secrets.js';
@@ -22,6 +23,7 @@ const EnvSchema = Type.Object({
   SYNC_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 120_000 }),
+  MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 6000 }),
   RATE_LIMIT_WINDOW: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '1m' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
@@ -60,6 +62,8 @@ export interface Config {
   providerTimeoutMs: number;
   /** How long a client may take to send a whole request before it is answered 408. */
   requestTimeoutMs: number;
+  /** Client connections a process keeps open at once; past it new ones are closed at once. */
+  maxConnections: number;
   /** Requests per API key per window; shared through Redis when `redisUrl` is set. */
   rateLimit: { max: number; windowMs: number; redisUrl: string | undefined };
   /** How long a verified API key is trusted without a lookup; 0: every request looks it up. */
@@ -122,6 +126,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     encryptionKeys,
     providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    maxConnections: env.MAX_CONNECTIONS ?? defaultMaxConnections(),
     rateLimit: {
       max: env.RATE_LIMIT_MAX,
       windowMs: durations.RATE_LIMIT_WINDOW,
@@ -222,5 +227,31 @@ function readEncryptionKeys(current: string | undefined, previous: string | unde
     };
   } catch (error) {
     throw invalidConfiguration([`ENCRYPTION_KEY: ${(error as Error).message}`]);
+  }
+}
+
+/**
+ * Half the files this process may open, so that clients holding connections open (sent a byte at
+ * a time, say) cannot take the descriptors the database pool, the webhook deliveries and the
+ * providers need: a probe's 20,000 half-sent requests had reached the limit, and the service's own
+ * database work failed until Node's header timeout closed them. 10,000 where the limit cannot be
+ * read (not Linux) or has none.
+ */
+export function defaultMaxConnections(limits = readProcessLimits()): number {
+  const openFiles = limits === null ? null : openFilesLimit(limits);
+  return openFiles === null ? 10_000 : Math.max(64, Math.floor(openFiles / 2));
+}
+
+/** The soft limit of `Max open files` in a `/proc/<pid>/limits` text, or null (unlimited, absent). */
+export function openFilesLimit(limits: string): number | null {
+  const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1];
+  return soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : null;
+}
+
+function readProcessLimits(): string | null {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return null;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, defaultMaxConnections, loadConfig, openFilesLimit } from '../src/config.js';
 
 describe('configuration', () => {
   it('has working defaults for a bare machine', () => {
@@ -74,5 +74,26 @@ describe('configuration', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', ADMIN_TOKEN: '' })).toMatchObject({ port: 3000, adminToken: undefined });
+  });
+});
+
+describe('the connections a process keeps open', () => {
+  const limits = (soft: string, hard = soft) =>
+    `Limit                     Soft Limit           Hard Limit           Units     \n` +
+    `Max processes             127418               127418               processes \n` +
+    `Max open files            ${soft.padEnd(20)} ${hard.padEnd(20)} files     \n`;
+
+  it('are half the files the process may open, read from its limits', () => {
+    expect(openFilesLimit(limits('20000'))).toBe(20_000);
+    expect(defaultMaxConnections(limits('20000'))).toBe(10_000);
+    expect(defaultMaxConnections(limits('1024', '4096'))).toBe(512);
+    expect(defaultMaxConnections(limits('10'))).toBe(64);
+  });
+
+  it('are 10,000 where the limit is unlimited or cannot be read, and MAX_CONNECTIONS sets them', () => {
+    expect(defaultMaxConnections(limits('unlimited'))).toBe(10_000);
+    expect(defaultMaxConnections(null)).toBe(10_000);
+    expect(defaultMaxConnections('no such line')).toBe(10_000);
+    expect(loadConfig({ MAX_CONNECTIONS: '250' }).maxConnections).toBe(250);
   });
 });

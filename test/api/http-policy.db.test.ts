@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Team, TestApp } from '../support/app.js';
 import { useTestApp } from '../support/fixtures.js';
@@ -281,3 +281,32 @@ async function listen(t: TestApp): Promise<number> {
   if (!address || typeof address === 'string') throw new Error('not listening');
   return address.port;
 }
+
+describe('a process with MAX_CONNECTIONS open', () => {
+  const t = useTestApp({ env: { MAX_CONNECTIONS: '3' } });
+
+  it('closes further connections at once, and serves again once one closes', async () => {
+    const port = await listen(t);
+    const idle = await Promise.all(
+      Array.from(
+        { length: 3 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', reject);
+          }),
+      ),
+    );
+    const request = 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    try {
+      // Closed unanswered: an empty answer, or a reset if the request was still being written.
+      const refused = await rawExchange(port, request).catch((error: NodeJS.ErrnoException) => error.code);
+      expect(['', 'ECONNRESET', 'EPIPE']).toContain(refused);
+      idle[0]?.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await rawExchange(port, request)).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+  });
+});
