@@ -326,12 +326,56 @@ export function registerProblemHandlers(app: FastifyInstance) {
     return sendProblem(reply, body, retryAfter);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  const routes = routeMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = routes.allowed(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        problem(
+          'METHOD_NOT_ALLOWED',
+          `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`,
+          {
+            requestId: request.id,
+          },
+        ),
+      );
+    }
+    return sendProblem(
       reply,
-      problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, {
-        requestId: request.id,
-      }),
-    ),
-  );
+      problem('NOT_FOUND', `No route ${request.method} ${path}`, { requestId: request.id }),
+    );
+  });
+}
+
+/**
+ * The methods each route's path takes, so that a known path asked with another method is a 405
+ * naming them (`Allow`, RFC 9110) rather than a 404 saying there is no such route. Paths are
+ * matched as the router reads them: `:name` one segment, `*` the rest, a trailing slash optional.
+ */
+function routeMethods(app: FastifyInstance) {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const source = route.url
+      .replace(/\/+$/, '')
+      .split('/')
+      .map((segment) =>
+        segment === '*'
+          ? '.*'
+          : segment.startsWith(':')
+            ? '[^/]+'
+            : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('/');
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    routes.push({ pattern: new RegExp(`^${source}/?$`), methods });
+  });
+  return {
+    allowed(path: string): string[] {
+      const methods = routes.filter((route) => route.pattern.test(path)).flatMap((route) => route.methods);
+      return [...new Set(methods)].sort();
+    },
+  };
 }
