@@ -36,8 +36,8 @@ import type { DatabaseHandle } from './db/client.js';
 import { AppError } from './errors.js';
 import { browserHeaders, registerCors } from './http/browser.js';
 import { registerBufferedBodies } from './http/buffered-bodies.js';
+import { headerCountProblem } from './http/header-counts.js';
 import { healthRoutes } from './http/health.js';
-import { hostHeaderProblem } from './http/host-header.js';
 import { acceptJsonInUtf8Only } from './http/json-bodies.js';
 import { shareRepeatedHeaders } from './http/openapi.js';
 import {
@@ -146,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Node looks for requests past their time every 30 s by default, 30 s late at worst.
       connectionsCheckingInterval: 1_000,
       // Node would answer a request without a Host header with an empty 400; the onRequest hook
-      // below answers it as problem+json instead (`hostHeaderProblem`).
+      // below answers it as problem+json instead (`headerCountProblem`).
       requireHostHeader: false,
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -168,8 +168,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', (request, reply, done) => {
     stampAnswer(request, reply);
     if (closing) return done(SHUTTING_DOWN);
-    const hostProblem = hostHeaderProblem(request.raw);
-    done(hostProblem ? new AppError('MALFORMED_REQUEST', hostProblem) : undefined);
+    const headerProblem = headerCountProblem(request.raw);
+    done(headerProblem ? new AppError('MALFORMED_REQUEST', headerProblem) : undefined);
   });
   await registerCors(app, config.corsOrigins);
   registerBufferedBodies(app);

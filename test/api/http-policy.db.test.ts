@@ -125,7 +125,11 @@ describe('security headers and CORS off by default', () => {
       'a request with two Host headers',
       'GET /healthz HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n',
     ],
-  ])('answers %s with a 400 problem+json (RFC 9112)', async (_, bytes) => {
+    [
+      'a request with two Authorization headers, which a proxy in front might read otherwise',
+      'GET /api/banking/connections HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer one\r\nauthorization: Bearer two\r\nConnection: close\r\n\r\n',
+    ],
+  ])('answers %s with a 400 problem+json', async (_, bytes) => {
     const port = await listen(t);
     const answer = await rawExchange(port, bytes);
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
