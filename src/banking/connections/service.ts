@@ -385,24 +385,36 @@ export function createConnectionsService({
       input: UpdateConsentInput,
       audit: AuditContext,
     ): Promise<ConsentView> {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await updateConsentOnce(teamId, input, audit);
-        } catch (error) {
-          if (error !== CONSENT_MOVED) throw error;
-          if (attempt === MAX_CONSENT_MOVES) throw CONSENT_KEPT_MOVING;
-        }
-      }
+      return againWhileConsentMoves(() => updateConsentOnce(teamId, input, audit), CONSENT_KEPT_MOVING);
     },
   };
 }
 
-/** Another consent update moved the connection to another bank consent while this one ran. */
-const CONSENT_MOVED = new Error('the connection moved to another consent while the update ran');
-const MAX_CONSENT_MOVES = 3;
+/**
+ * Thrown inside a transaction (rolling it back) that finds, once it holds the connection, that the
+ * connection's consent changed since it was read: what was asked of the provider meanwhile was
+ * asked under the old one.
+ */
+export const CONSENT_MOVED = new Error("the connection's consent changed while this ran");
+
+/** Attempts of an operation that meets `CONSENT_MOVED` before it answers 503 to try again. */
+export const MAX_CONSENT_ATTEMPTS = 3;
+
+/** Runs `attempt`, and again from the start while it meets `CONSENT_MOVED`; then `exhausted`. */
+export async function againWhileConsentMoves<T>(attempt: () => Promise<T>, exhausted: AppError): Promise<T> {
+  for (let attempts = 1; ; attempts++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error !== CONSENT_MOVED) throw error;
+      if (attempts === MAX_CONSENT_ATTEMPTS) throw exhausted;
+    }
+  }
+}
+
 const CONSENT_KEPT_MOVING = new AppError(
   'SERVICE_UNAVAILABLE',
-  `The connection's consent was replaced during each of ${MAX_CONSENT_MOVES} attempts to update it: try again.`,
+  `The connection's consent was replaced during each of ${MAX_CONSENT_ATTEMPTS} attempts to update it: try again.`,
   { retryAfterSeconds: 1 },
 );
 

@@ -22,7 +22,14 @@ import {
   updateConnection,
   withLockedConnection,
 } from '../connections/queries.js';
-import { assertActive, consentContext, toConnectionView } from '../connections/service.js';
+import {
+  againWhileConsentMoves,
+  assertActive,
+  CONSENT_MOVED,
+  consentContext,
+  MAX_CONSENT_ATTEMPTS,
+  toConnectionView,
+} from '../connections/service.js';
 import { matchAccounts } from './account-matching.js';
 import { HistoryCarryOver } from './carry-over.js';
 import { isVariantRef, stableIdAssigner, variantRef } from './fingerprint.js';
@@ -97,12 +104,9 @@ function providerSession(context: ConsentContext): ProviderSession {
   return session;
 }
 
-/** Thrown inside a sync's transaction (rolling it back) when the consent changed while it waited. */
-const CONSENT_CHANGED = new Error('the consent changed while the sync waited for its connection');
-const MAX_CONSENT_RESTARTS = 3;
 const CONSENT_KEPT_CHANGING = new AppError(
   'SERVICE_UNAVAILABLE',
-  `The connection's consent changed during each of ${MAX_CONSENT_RESTARTS} attempts to sync it: sync again.`,
+  `The connection's consent changed during each of ${MAX_CONSENT_ATTEMPTS} attempts to sync it: sync again.`,
   { retryAfterSeconds: 1 },
 );
 
@@ -301,15 +305,8 @@ export function createSyncService({
    * connection: what it listed before then was read under the old consent, and the new one may
    * grant other scopes (or be another consent at the bank).
    */
-  async function runSync(teamId: string, connectionId: string, audit: AuditContext) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await syncOnce(teamId, connectionId, audit);
-      } catch (error) {
-        if (error !== CONSENT_CHANGED) throw error;
-        if (attempt === MAX_CONSENT_RESTARTS) throw CONSENT_KEPT_CHANGING;
-      }
-    }
+  function runSync(teamId: string, connectionId: string, audit: AuditContext) {
+    return againWhileConsentMoves(() => syncOnce(teamId, connectionId, audit), CONSENT_KEPT_CHANGING);
   }
 
   async function syncOnce(teamId: string, connectionId: string, audit: AuditContext) {
@@ -326,7 +323,7 @@ export function createSyncService({
       if (!locked) throw notFound('Connection');
       assertActive(locked);
       const current = currentConsent(await consentsOf(tx, teamId, [connectionId]));
-      if (current?.id !== consent.id || locked.consentRef !== connection.consentRef) throw CONSENT_CHANGED;
+      if (current?.id !== consent.id || locked.consentRef !== connection.consentRef) throw CONSENT_MOVED;
       const summary: SyncSummary = {
         accountsAdded: 0,
         accountsUpdated: 0,
