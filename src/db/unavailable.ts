@@ -4,9 +4,7 @@
  * request can be retried as it was sent, so it is a 503, not a 500.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  let at = error;
-  for (let depth = 0; at !== null && typeof at === 'object' && depth < 5; depth++) {
-    const { code, message, cause } = at as { code?: unknown; message?: unknown; cause?: unknown };
+  for (const { code, message } of errorChain(error)) {
     if (
       typeof code === 'string' &&
       (NETWORK_ERRORS.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))
@@ -14,9 +12,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       return true;
     }
     if (typeof message === 'string' && DRIVER_MESSAGES.some((text) => message.includes(text))) return true;
-    at = cause;
   }
   return false;
+}
+
+/** `error` and the errors it wraps (`cause`), at most five deep. */
+function* errorChain(error: unknown): Generator<{ code?: unknown; message?: unknown }> {
+  let at = error;
+  for (let depth = 0; at !== null && typeof at === 'object' && depth < 5; depth++) {
+    yield at as { code?: unknown; message?: unknown };
+    at = (at as { cause?: unknown }).cause;
+  }
 }
 
 /** The socket could not reach the server, or lost it. */
@@ -49,10 +55,6 @@ const DRIVER_MESSAGES = [
  * asked for with `NOWAIT` is locked by another transaction.
  */
 export function isLockNotAvailable(error: unknown): boolean {
-  let at = error;
-  for (let depth = 0; at !== null && typeof at === 'object' && depth < 5; depth++) {
-    if ((at as { code?: unknown }).code === '55P03') return true;
-    at = (at as { cause?: unknown }).cause;
-  }
+  for (const { code } of errorChain(error)) if (code === '55P03') return true;
   return false;
 }
