@@ -25,9 +25,10 @@ const LIMITS = {
 
 /**
  * The most transactions one connection may ask for in all (`accounts` x `transactionsPerAccount`):
- * twice what the benchmarks sync. The sandbox is on by default, so any team's key can size it; at
- * the per-field limits alone one connect queued a single sync of 100,000,000 rows (a probe's
- * database grew 10 GB in 11 minutes), holding the connection for hours.
+ * twice the 1,000,000 rows the sync's memory target is set for (bench/scenarios/sync-memory.ts).
+ * The sandbox is on by default, so any team's key can size it; at the per-field limits alone one
+ * connect queued a single sync of 100,000,000 rows (a probe's database grew 10 GB in 11 minutes),
+ * holding the connection for hours.
  */
 export const MAX_SANDBOX_TRANSACTIONS = 2_000_000;
 
