@@ -4,7 +4,7 @@ import type { Database, Queryable, Transaction } from '../../db/client.js';
 import { connections, consentReferences, consents } from '../../db/schema.js';
 import { isLockNotAvailable } from '../../db/unavailable.js';
 import { newId } from '../../ids.js';
-import { KeyedMutex } from '../sync/mutex.js';
+import { KeyedMutex } from '../keyed-mutex.js';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 export type ConsentRow = typeof consents.$inferSelect;

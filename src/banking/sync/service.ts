@@ -30,10 +30,10 @@ import {
   MAX_CONSENT_ATTEMPTS,
   toConnectionView,
 } from '../connections/service.js';
+import { KeyedMutex } from '../keyed-mutex.js';
 import { matchAccounts } from './account-matching.js';
 import { HistoryCarryOver } from './carry-over.js';
 import { isVariantRef, stableIdAssigner, variantRef } from './fingerprint.js';
-import { KeyedMutex } from './mutex.js';
 import {
   type AccountRow,
   accountsOfConnection,

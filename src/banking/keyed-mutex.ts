@@ -1,7 +1,8 @@
 /**
- * Runs tasks one at a time per key within this process. Across processes the row lock taken in
- * the sync's write transaction does the same; this keeps one process from fetching the same
- * connection twice at once.
+ * Runs tasks one at a time per key within this process, in the order they came. Across processes
+ * a connection's row lock does the same; the sync (one fetch of a connection at a time) and the
+ * requests waiting for that lock (`withLockedConnection`) queue here so that waiting costs no
+ * database connection.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();

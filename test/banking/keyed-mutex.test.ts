@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedMutex } from '../../../src/banking/sync/mutex.js';
+import { KeyedMutex } from '../../src/banking/keyed-mutex.js';
 
 describe('KeyedMutex', () => {
   it('runs tasks of one key one after the other, even when one fails', async () => {
