@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { apiKeyContext } from '../../audit/record.js';
+import { clientGoneSignal } from '../../http/client-gone.js';
 import { BANKING_ERRORS, problemResponses, ResourceId, TeamId } from '../../http/schemas.js';
 import { Connection } from '../connections/schemas.js';
 import type { SyncService } from './service.js';
@@ -56,7 +57,9 @@ export function syncRoutes(service: SyncService): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { connectionId } = request.body;
         const audit = apiKeyContext(request);
-        if (!request.body.async) return reply.send(await service.sync(request.teamId, connectionId, audit));
+        if (!request.body.async) {
+          return reply.send(await service.sync(request.teamId, connectionId, audit, clientGoneSignal(reply)));
+        }
         await service.start(request.teamId, connectionId, audit);
         return reply.code(202).send({ connectionId, status: 'QUEUED' as const });
       },

@@ -110,6 +110,12 @@ const CONSENT_KEPT_CHANGING = new AppError(
   { retryAfterSeconds: 1 },
 );
 
+/** Its status is never read (the client has gone); the log shows 499, as nginx's do. */
+const CLIENT_GONE = new AppError(
+  'CLIENT_CLOSED_REQUEST',
+  'The client closed the request before its sync started.',
+);
+
 /**
  * A sync imports what the consent's scopes allow in one database transaction under a lock on
  * the connection row, so a provider failure writes nothing and concurrent syncs of one
@@ -463,8 +469,18 @@ export function createSyncService({
    * connection; an explicit request's is not (its caller gets the error, and a request that fails
    * writes nothing).
    */
-  function serialised(teamId: string, connectionId: string, background: boolean, audit: AuditContext) {
+  function serialised(
+    teamId: string,
+    connectionId: string,
+    background: boolean,
+    audit: AuditContext,
+    clientGone?: AbortSignal,
+  ) {
     return inProcess.run(`${teamId}/${connectionId}`, async () => {
+      // A client that left while its sync waited for another would not read the outcome: its
+      // sync is not run, so that retries by a client that gives up sooner than a long sync takes
+      // do not each fetch the whole connection again (a bank may allow only a few calls a day).
+      if (clientGone?.aborted) throw CLIENT_GONE;
       try {
         return await runSync(teamId, connectionId, audit);
       } catch (error) {
@@ -484,9 +500,12 @@ export function createSyncService({
   }
 
   return {
-    /** Syncs one connection; a second call for the same connection waits for the first. */
-    sync: (teamId: string, connectionId: string, audit: AuditContext) =>
-      serialised(teamId, connectionId, false, audit),
+    /**
+     * Syncs one connection; a second call for the same connection waits for the first, and is
+     * not run if `clientGone` aborted meanwhile. A sync that has started runs to its end.
+     */
+    sync: (teamId: string, connectionId: string, audit: AuditContext, clientGone?: AbortSignal) =>
+      serialised(teamId, connectionId, false, audit, clientGone),
 
     /** A sync the scheduler runs: its failure is recorded on the connection and raises `sync.failed`. */
     runInBackground: (teamId: string, connectionId: string) =>
