@@ -174,7 +174,7 @@ function gocardlessInjection(fault: Fault) {
       return { delayMs: PROVIDER_TIMEOUT_MS * 2.5 };
     case 'status':
       return fault.status === 429
-        ? dailyLimitExceeded('transactions', 4, fault.retryAfter ?? '3600')
+        ? dailyLimitExceeded(4, fault.retryAfter ?? '3600')
         : {
             status: fault.status,
             body: { summary: 'Service unavailable', detail: 'Try again later', status_code: fault.status },

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACC_CURRENT,
   ACC_SAVINGS,
+  dailyLimitExceeded,
   FakeGoCardless,
   INSTITUTION_GB,
   REQ_EXPIRED,
@@ -767,18 +768,7 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
     fake.inject({
       method: 'GET',
       path: `/api/v2/accounts/${ACC_SAVINGS_2}/transactions/`,
-      status: 429,
-      body: {
-        summary: "Couldn't update transactions",
-        detail: 'Daily request limit set by the Institution has been exceeded.',
-        type: 'RateLimitError',
-        status_code: 429,
-      },
-      headers: {
-        HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: '4',
-        HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: '0',
-        HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: '50400',
-      },
+      ...dailyLimitExceeded(4, 50400),
     });
 
     tick(t, 10);

@@ -459,9 +459,7 @@ export interface ErrorAnswer {
 
 /**
  * A GoCardless error answer as a `ProviderError`:
- * - 429: rate_limited, with `retryAfterSeconds` from the reset header of the limit that was hit
- *   (the per-account `HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET` for the bank's daily limit on the
- *   accounts endpoints, else `HTTP_X_RATELIMIT_RESET`, else `Retry-After`);
+ * - 429: rate_limited, with `retryAfterSeconds` for the limit that was hit (`rateLimitRetryAfter`);
  * - an expired end user agreement (409, or any answer saying the EUA expired): expired;
  * - 409 on an account: suspended is revoked, still processing is unavailable, else expired;
  * - 401/403 on an account: AccountInactiveError (deactivated, gone) or suspended is revoked;
@@ -486,12 +484,10 @@ export function toProviderError(
   const { status } = answer;
 
   if (status === 429) {
-    const summary = firstOf(body.summary) ?? '';
-    const apiLevel = /rate limit exceeded/i.test(summary);
     return new ProviderError(
       'rate_limited',
       `GoCardless rate limit reached on ${what}${said}`,
-      rateLimitRetryAfter(answer.headers, call === 'account' && !apiLevel, options.now),
+      rateLimitRetryAfter(answer.headers, firstOf(body.detail) ?? '', call, options.now),
     );
   }
   if (status >= 500)
@@ -533,20 +529,43 @@ const CALL_NAMES: Record<CallKind, string> = {
   account: 'the account',
 };
 
-/** Seconds to wait after a 429, from GoCardless's reset headers (both documented spellings). */
+/**
+ * Seconds to wait after a 429. GoCardless answers every limit with the same summary ("Rate limit
+ * exceeded"), the API's own per-minute one and a bank's few calls a day per account alike, and
+ * sends both limits' headers with every answer, so neither the summary nor a reset header alone
+ * says which was hit: waiting out the API's reset (seconds) after the bank's limit was hit would
+ * spend the account's other daily calls on retries. In order: the wait the detail states ("Please
+ * try again in 85092 seconds"); the reset of each limit whose remaining count is 0 (the longest);
+ * then, on the account endpoints, the account limit's reset before the API's, elsewhere the
+ * reverse; then `Retry-After`.
+ */
 export function rateLimitRetryAfter(
   headers: Headers,
-  accountLimit: boolean,
+  detail: string,
+  call: CallKind,
   now: number,
 ): number | undefined {
-  const account = header(
-    headers,
-    'http_x_ratelimit_account_success_reset',
-    'x-ratelimit-account-success-reset',
-  );
-  const general = header(headers, 'http_x_ratelimit_reset', 'x-ratelimit-reset');
-  const ordered = accountLimit ? [account, general] : [general, account];
-  for (const value of [...ordered, headers.get('retry-after')]) {
+  const stated = /\btry again in (\d{1,9}) seconds?\b/i.exec(detail);
+  if (stated) return Number(stated[1]);
+  const account = {
+    reset: header(headers, 'http_x_ratelimit_account_success_reset', 'x-ratelimit-account-success-reset'),
+    remaining: header(
+      headers,
+      'http_x_ratelimit_account_success_remaining',
+      'x-ratelimit-account-success-remaining',
+    ),
+  };
+  const general = {
+    reset: header(headers, 'http_x_ratelimit_reset', 'x-ratelimit-reset'),
+    remaining: header(headers, 'http_x_ratelimit_remaining', 'x-ratelimit-remaining'),
+  };
+  const spent = [account, general]
+    .filter((limit) => limit.remaining?.trim() === '0')
+    .map((limit) => retryAfterSeconds(limit.reset, now))
+    .filter((seconds) => seconds !== undefined);
+  if (spent.length > 0) return Math.max(...spent);
+  const ordered = call === 'account' ? [account, general] : [general, account];
+  for (const value of [...ordered.map((limit) => limit.reset), headers.get('retry-after')]) {
     const seconds = retryAfterSeconds(value, now);
     if (seconds !== undefined) return seconds;
   }

@@ -472,7 +472,7 @@ describe('errors', () => {
       kind: 'rate_limited',
       retryAfterSeconds: Math.ceil((midnight - NOW.getTime()) / 1000),
     });
-    expect(limited.message).toMatch(/Daily request limit/);
+    expect(limited.message).toMatch(/4\/day/);
   });
 
   it('maps an injected 429 with rate-limit headers', async () => {
@@ -480,7 +480,7 @@ describe('errors', () => {
     const ctx = await connected(bank);
     fake.inject({
       path: `/api/v2/accounts/${ACC_CURRENT}/transactions/`,
-      ...dailyLimitExceeded('transactions', 4, 3600),
+      ...dailyLimitExceeded(4, 3600),
     });
     const error = await failure(
       bank.listTransactions(ctx, { providerAccountId: ACC_CURRENT, from: null, to: NOW }),

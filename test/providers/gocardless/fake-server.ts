@@ -784,8 +784,7 @@ export class FakeGoCardless {
     const limitHeaders = (remaining: number) =>
       accountLimitHeaders(this.dailyAccountLimit, Math.max(0, remaining), resetSeconds);
     if (used >= this.dailyAccountLimit) {
-      const what = scope === 'details' ? 'account details' : scope;
-      const { status, body, headers } = dailyLimitExceeded(what, this.dailyAccountLimit, resetSeconds);
+      const { status, body, headers } = dailyLimitExceeded(this.dailyAccountLimit, resetSeconds);
       return [status, body, headers];
     }
 
@@ -1091,16 +1090,17 @@ function accountLimitHeaders(limit: number, remaining: number, resetSeconds: num
 }
 
 /**
- * The answer GoCardless documents once an account's daily limit for `what` (`transactions`,
- * `balances`, `account details`) is spent: a 429 `RateLimitError`, its reset in the headers.
+ * The answer GoCardless documents once an account's daily limit for a scope is spent: the same
+ * 429 body as its API's own limit (summary "Rate limit exceeded", the wait in the detail), with
+ * the account limit's headers beside the API's.
  */
-export function dailyLimitExceeded(what: string, limit: number, resetSeconds: number | string) {
+export function dailyLimitExceeded(limit: number, resetSeconds: number | string) {
   return {
     status: 429,
     body: {
-      summary: `Couldn't update ${what}`,
-      detail: 'Daily request limit set by the Institution has been exceeded.',
-      type: 'RateLimitError',
+      summary: 'Rate limit exceeded',
+      detail: `The rate limit for this resource is ${limit}/day. Please try again in ${resetSeconds} seconds`,
+      status_code: 429,
     },
     headers: accountLimitHeaders(limit, 0, resetSeconds),
   };

@@ -510,51 +510,66 @@ describe('errors', () => {
   const kind = (status: number, body: unknown, call: Parameters<typeof toProviderError>[1] = 'account') =>
     toProviderError(answer(status, body), call, { now: NOW }).kind;
 
-  it('maps a 429 to rate_limited, waiting for the reset of the limit that was hit', () => {
-    const headers = {
+  describe('a 429 is rate_limited, waiting for the limit that was hit', () => {
+    // GoCardless's documented 429 body, the same for its API's limit and a bank's daily one.
+    const limited = (detail: string) => ({ summary: 'Rate limit exceeded', detail, status_code: 429 });
+    const waitFor = (
+      body: unknown,
+      headers: Record<string, string>,
+      call: 'account' | 'requisition' = 'account',
+    ) => toProviderError(answer(429, body, headers), call, { now: NOW });
+    // Every answer carries both limits' headers; here the API's window has a second left.
+    const apiWindow = {
       HTTP_X_RATELIMIT_LIMIT: '100',
-      HTTP_X_RATELIMIT_REMAINING: '0',
-      HTTP_X_RATELIMIT_RESET: '42',
-      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: '4',
-      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: '0',
-      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: '49500',
+      HTTP_X_RATELIMIT_REMAINING: '97',
+      HTTP_X_RATELIMIT_RESET: '1',
     };
-    const bank = toProviderError(
-      answer(
-        429,
-        {
-          summary: "Couldn't update transactions",
-          detail: 'Daily request limit set by the Institution has been exceeded.',
-          type: 'RateLimitError',
-        },
-        headers,
-      ),
-      'account',
-      { now: NOW },
-    );
-    expect(bank).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 49500 });
-    const api = toProviderError(
-      answer(
-        429,
-        {
-          summary: 'Rate limit exceeded',
-          detail: 'The rate limit for this resource is 100/minute.',
-          status_code: 429,
-        },
-        headers,
-      ),
-      'account',
-      { now: NOW },
-    );
-    expect(api.retryAfterSeconds).toBe(42);
-    expect(
-      toProviderError(answer(429, null, { 'Retry-After': '7' }), 'requisition', { now: NOW })
-        .retryAfterSeconds,
-    ).toBe(7);
-    expect(toProviderError(answer(429, null), 'requisition', { now: NOW }).retryAfterSeconds).toBeUndefined();
-    expect(rateLimitRetryAfter(new Headers({ 'x-ratelimit-account-success-reset': '300' }), true, NOW)).toBe(
-      300,
-    );
+    const accountDay = (remaining: number) => ({
+      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_LIMIT: '4',
+      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_REMAINING: String(remaining),
+      HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: '49500',
+    });
+
+    it("waits as long as the detail says, not the API window's reset, after a bank's daily limit", () => {
+      const error = waitFor(
+        limited('The rate limit for this resource is 4/day. Please try again in 85092 seconds'),
+        { ...apiWindow, ...accountDay(0) },
+      );
+      expect(error).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 85092 });
+      expect(
+        waitFor(limited('The rate limit for this resource is 100/minute. Please try again in 42 seconds'), {
+          ...apiWindow,
+          ...accountDay(3),
+        }).retryAfterSeconds,
+      ).toBe(42);
+    });
+
+    it('without a stated wait, waits for the reset of the limit with none left (the longest if both)', () => {
+      const noWait = { summary: "Couldn't update transactions", type: 'RateLimitError' };
+      expect(waitFor(noWait, { ...apiWindow, ...accountDay(0) }).retryAfterSeconds).toBe(49500);
+      const apiSpent = { ...apiWindow, HTTP_X_RATELIMIT_REMAINING: '0', HTTP_X_RATELIMIT_RESET: '42' };
+      expect(waitFor(noWait, { ...apiSpent, ...accountDay(3) }).retryAfterSeconds).toBe(42);
+      expect(waitFor(noWait, { ...apiSpent, ...accountDay(0) }).retryAfterSeconds).toBe(49500);
+      expect(
+        rateLimitRetryAfter(
+          new Headers({
+            'x-ratelimit-account-success-remaining': '0',
+            'x-ratelimit-account-success-reset': '300',
+          }),
+          '',
+          'account',
+          NOW,
+        ),
+      ).toBe(300);
+    });
+
+    it("with no count left said, takes the account limit's reset on the account endpoints, else the API's", () => {
+      const resets = { HTTP_X_RATELIMIT_RESET: '42', HTTP_X_RATELIMIT_ACCOUNT_SUCCESS_RESET: '49500' };
+      expect(waitFor(null, resets, 'account').retryAfterSeconds).toBe(49500);
+      expect(waitFor(null, resets, 'requisition').retryAfterSeconds).toBe(42);
+      expect(waitFor(null, { 'Retry-After': '7' }, 'requisition').retryAfterSeconds).toBe(7);
+      expect(waitFor(null, {}, 'requisition').retryAfterSeconds).toBeUndefined();
+    });
   });
 
   it('maps an expired agreement to expired, whatever the status', () => {
