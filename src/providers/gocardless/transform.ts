@@ -464,7 +464,8 @@ export interface ErrorAnswer {
  * - 409 on an account: suspended is revoked, still processing is unavailable, else expired;
  * - 401/403 on an account: AccountInactiveError (deactivated, gone) or suspended is revoked;
  *   AccessExpiredError and other refusals mean the user must reconnect: login_required;
- * - 401/403 elsewhere: GoCardless refused our own credentials or IP: unavailable;
+ * - 401/403 elsewhere, or refusing our IP address anywhere: GoCardless refused our own
+ *   credentials or deployment, which no consent of the user's changes: unavailable;
  * - 404 and other 4xx: invalid.
  * The message names the call and GoCardless's summary, with anything like an account number or
  * a token removed; `redact` removes known secrets.
@@ -506,7 +507,7 @@ export function toProviderError(
     return new ProviderError('expired', `GoCardless reports ${what} expired${said}`);
   }
   if (status === 401 || status === 403) {
-    if (call === 'account') {
+    if (call === 'account' && !/\bIP address\b|whitelist/i.test(text)) {
       if (type === 'AccountInactiveError' || /suspend|inactive|deactivat|no longer exist/i.test(text)) {
         return new ProviderError('revoked', `the bank no longer gives access to the account${said}`);
       }

@@ -342,6 +342,9 @@ export function errorKind(status: number, error: PlaidErrorBody | null): Provide
   if (code.startsWith('INSTITUTION_') || error?.error_type === 'INSTITUTION_ERROR') return 'unavailable';
   if (error?.error_type === 'API_ERROR' || status >= 500) return 'unavailable';
   if (status === 408) return 'timeout';
+  // Plaid sends its error object with every refusal: a 4xx without one came from something in
+  // between (a proxy, a wrong PLAID_BASE_URL), which says nothing about the user's consent.
+  if (!error) return 'unavailable';
   return 'invalid';
 }
 

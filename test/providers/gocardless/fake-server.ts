@@ -755,11 +755,11 @@ export class FakeGoCardless {
         : null;
     if (requisition?.status === 'EX' || (expiredAt && expiredAt <= now)) {
       return [
-        409,
+        401,
         {
           summary: `End User Agreement (EUA) ${agreement?.id ?? ''} has expired`,
           detail: `EUA was valid for ${agreement?.access_valid_for_days ?? 90} days and it expired at ${expiredAt?.toISOString() ?? 'an earlier date'}. The end user must reconnect the account.`,
-          status_code: 409,
+          status_code: 401,
         },
       ];
     }

@@ -573,6 +573,15 @@ describe('errors', () => {
   });
 
   it('maps an expired agreement to expired, whatever the status', () => {
+    // As GoCardless documents it on the account endpoints: a 401.
+    expect(
+      kind(401, {
+        summary: 'End User Agreement (EUA) 3fa85f64-5717-4562-b3fc-2c963f66afa6 has expired',
+        detail:
+          'EUA was valid for 90 days and it expired at 2026-11-20T10:00:00Z. The end user must reconnect.',
+        status_code: 401,
+      }),
+    ).toBe('expired');
     expect(kind(409, { summary: 'End User Agreement (EUA) 123 has expired', status_code: 409 })).toBe(
       'expired',
     );
@@ -600,6 +609,14 @@ describe('errors', () => {
       kind(401, { summary: 'Invalid token', detail: 'Token is invalid or expired' }, 'requisition'),
     ).toBe('unavailable');
     expect(kind(403, { summary: 'IP address access denied' }, 'institution')).toBe('unavailable');
+    // Our deployment's address, not the user's consent: the same on an account.
+    expect(
+      kind(403, {
+        summary: 'IP address access denied',
+        detail: "Your IP 203.0.113.9 isn't whitelisted to perform this action",
+        status_code: 403,
+      }),
+    ).toBe('unavailable');
   });
 
   it('maps 404 and other 4xx to invalid, and 5xx to unavailable', () => {

@@ -336,7 +336,13 @@ describe('errors', () => {
     expect(errorKind(500, plaidError('INTERNAL_SERVER_ERROR', 'API_ERROR'))).toBe('unavailable');
     expect(errorKind(503, null)).toBe('unavailable');
     expect(errorKind(400, plaidError('INVALID_FIELD', 'INVALID_REQUEST'))).toBe('invalid');
-    expect(errorKind(400, null)).toBe('invalid');
+  });
+
+  it('maps a 4xx without a Plaid error object (a proxy, a wrong base URL) to unavailable, not to the consent', () => {
+    expect(errorKind(400, null)).toBe('unavailable');
+    expect(errorKind(403, null)).toBe('unavailable');
+    expect(errorKind(404, null)).toBe('unavailable');
+    expect(errorKind(408, null)).toBe('timeout');
   });
 
   it('reads the documented error object and ignores other bodies', () => {
