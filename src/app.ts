@@ -183,6 +183,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'Connects bank accounts through open-banking providers, keeps their consents, and serves accounts, ' +
           'balances and transactions. Every error is application/problem+json (RFC 9457).',
       },
+      tags: [
+        { name: 'connections', description: 'Bank connections and their consents.' },
+        { name: 'sync', description: 'Importing accounts, balances and transactions from the bank.' },
+        { name: 'accounts', description: 'Bank accounts with their balances.' },
+        { name: 'transactions', description: 'Transactions, newest first, paged by cursor.' },
+        { name: 'institutions', description: 'Providers and the banks they reach.' },
+        { name: 'webhooks', description: "Signed event deliveries to a team's endpoints." },
+        { name: 'admin', description: 'Teams, API keys and the audit log (needs ADMIN_TOKEN).' },
+        { name: 'operations', description: 'Liveness and readiness.' },
+      ],
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: "A team's API key." },

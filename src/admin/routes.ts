@@ -36,6 +36,7 @@ export function adminRoutes(
         config: { shownOnce: true },
         schema: {
           tags: ['admin'],
+          operationId: 'createTeam',
           summary: 'Create a team and its first API key',
           security: [{ adminToken: [] }],
           body: Type.Object({
@@ -59,6 +60,7 @@ export function adminRoutes(
         config: { shownOnce: true },
         schema: {
           tags: ['admin'],
+          operationId: 'createApiKey',
           summary: 'Issue another API key for a team',
           security: [{ adminToken: [] }],
           params: Type.Object({ teamId: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -77,6 +79,7 @@ export function adminRoutes(
       {
         schema: {
           tags: ['admin'],
+          operationId: 'revokeApiKey',
           summary: 'Revoke an API key',
           security: [{ adminToken: [] }],
           params: Type.Object({
@@ -97,6 +100,7 @@ export function adminRoutes(
       {
         schema: {
           tags: ['admin'],
+          operationId: 'listAuditLog',
           summary: "A team's audit log, newest first",
           description:
             'Every change to a connection, a consent, an API key or a webhook endpoint: who (the API key, the ' +

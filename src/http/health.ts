@@ -11,6 +11,7 @@ export function healthRoutes(database: DatabaseHandle): FastifyPluginAsyncTypebo
       {
         schema: {
           tags: ['operations'],
+          operationId: 'getLiveness',
           summary: 'Liveness: the process serves requests',
           response: { 200: Type.Object({ status: Type.Literal('ok') }) },
         },
@@ -23,6 +24,7 @@ export function healthRoutes(database: DatabaseHandle): FastifyPluginAsyncTypebo
       {
         schema: {
           tags: ['operations'],
+          operationId: 'getReadiness',
           summary: 'Readiness: the database answers',
           response: {
             200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }),

@@ -26,6 +26,7 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           security,
+          operationId: 'createWebhookEndpoint',
           summary: 'Register a webhook endpoint',
           description:
             'Events are POSTed as JSON `{id, type, createdAt, data}`, signed with the secret answered here (and ' +
@@ -50,6 +51,7 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           security,
+          operationId: 'listWebhookEndpoints',
           summary: "List the team's webhook endpoints, oldest first (without secrets)",
           querystring: WebhooksQuery,
           response: { 200: Type.Array(WebhookEndpoint), ...problemResponses(...BANKING_ERRORS) },
@@ -64,6 +66,7 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           security,
+          operationId: 'deleteWebhookEndpoint',
           summary: 'Delete a webhook endpoint',
           description: 'Its pending deliveries stop (they end FAILED with `endpoint deleted`).',
           querystring: WebhooksQuery,
@@ -86,6 +89,7 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           security,
+          operationId: 'listWebhookDeliveries',
           summary: "An endpoint's delivery log, newest first (at most 100)",
           querystring: WebhooksQuery,
           params: WebhookParams,

@@ -16,6 +16,23 @@ describe('the OpenAPI document', () => {
     expect(() => validator.resolveRefs()).not.toThrow();
   });
 
+  it('names every operation with a unique operationId, under tags it declares', async () => {
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const operations = Object.values(document.paths).flatMap((methods) =>
+      Object.values(methods as Record<string, { operationId?: string; tags?: string[] }>),
+    );
+    const ids = operations.map((operation) => operation.operationId);
+    expect(
+      ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id)),
+      ids.join(),
+    ).toBe(true);
+    expect(new Set(ids).size).toBe(operations.length);
+    const declared = (document.tags as { name: string }[]).map((tag) => tag.name);
+    for (const operation of operations)
+      expect(declared).toEqual(expect.arrayContaining(operation.tags ?? []));
+    expect(ids).toEqual(expect.arrayContaining(['connectBank', 'listTransactions', 'getAccountDetails']));
+  });
+
   it('describes each header that hooks set once, and references it from the responses', async () => {
     const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(document.components.headers).sort()).toEqual([

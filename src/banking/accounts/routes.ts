@@ -15,6 +15,7 @@ export function accountRoutes(service: AccountsService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           security,
+          operationId: 'listAccounts',
           summary: "List the team's bank accounts with balances",
           querystring: ListAccountsQuery,
           response: { 200: Type.Array(Type.Ref('Account')), ...problemResponses(...BANKING_ERRORS, 404) },
@@ -29,6 +30,7 @@ export function accountRoutes(service: AccountsService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           security,
+          operationId: 'getAccountDetails',
           summary: 'An account with its transaction count and 10 newest transactions',
           params: AccountParams,
           querystring: AccountQuery,

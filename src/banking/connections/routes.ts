@@ -18,6 +18,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
         schema: {
           tags,
           security,
+          operationId: 'listConnections',
           summary: "List the team's bank connections, oldest first",
           querystring: ListConnectionsQuery,
           response: { 200: Type.Array(ConnectionRef), ...problemResponses(...BANKING_ERRORS) },
@@ -32,6 +33,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
         schema: {
           tags,
           security,
+          operationId: 'connectBank',
           summary: 'Connect a bank with a consent the user gave at the bank',
           description:
             'Checks the consent with the provider and records an ACTIVE connection with one AUTHORIZED consent. ' +
@@ -53,6 +55,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
         schema: {
           tags,
           security,
+          operationId: 'disconnectBank',
           summary: 'Disconnect a bank: revoke its consents, keep its data',
           description: 'Idempotent: a second call returns the same state with the same `revokedAt`.',
           body: DisconnectBody,
@@ -69,6 +72,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
         schema: {
           tags,
           security,
+          operationId: 'updateConsent',
           summary: "Replace a connection's consent with new scopes and expiry",
           description:
             'The current AUTHORIZED consent becomes REVOKED and a new AUTHORIZED one is created and returned; ' +

@@ -12,6 +12,7 @@ export function consentLinkRoutes(service: ConsentLinkService): FastifyPluginAsy
         schema: {
           tags: ['connections'],
           security: [{ apiKey: [] }],
+          operationId: 'createConsentLink',
           summary: 'Start a consent at the bank',
           description:
             'Creates the provider-side authorisation (GoCardless agreement and requisition, Plaid link token) ' +

@@ -16,6 +16,7 @@ export function institutionRoutes(service: InstitutionsService): FastifyPluginAs
         schema: {
           tags,
           security,
+          operationId: 'listProviders',
           summary: 'The providers of this deployment, and why any is unavailable',
           querystring: ProvidersQuery,
           response: { 200: Type.Array(ProviderItem), ...problemResponses(...BANKING_ERRORS) },
@@ -30,6 +31,7 @@ export function institutionRoutes(service: InstitutionsService): FastifyPluginAs
         schema: {
           tags,
           security,
+          operationId: 'listInstitutions',
           summary: "Search a provider's banks",
           description: 'Cached for an hour per provider, country and text.',
           querystring: withInputCheck(InstitutionsQuery, service.queryProblems),

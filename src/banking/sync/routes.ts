@@ -33,6 +33,7 @@ export function syncRoutes(service: SyncService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['sync'],
           security: [{ apiKey: [] }],
+          operationId: 'syncBankData',
           summary: "Import a connection's accounts, balances and transactions now",
           description:
             "Pulls what the current consent's scopes allow and returns the connection. Idempotent; a sync " +

@@ -14,6 +14,7 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
         schema: {
           tags: ['transactions'],
           security: [{ apiKey: [] }],
+          operationId: 'listTransactions',
           summary: "List the team's transactions, newest first",
           description:
             'Filters combine with AND. Pages by `limit` (1 to 5000, default 500) and an opaque `cursor`; when ' +
