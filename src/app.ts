@@ -262,7 +262,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       admin: createAdminService(db, clock, keyCache.forget),
       audit: createAuditService(db),
     };
-    await app.register(adminRoutes(adminServices, config.adminToken), {
+    await app.register(adminRoutes(adminServices, config.adminToken, config.publicUrl), {
       prefix: '/api/admin',
     });
   }
@@ -281,7 +281,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await banking.register(connectionRoutes(connections));
       await banking.register(syncRoutes(syncService));
       await banking.register(accountRoutes(createAccountsService(db)));
-      await banking.register(transactionRoutes(createTransactionsService(db)));
+      await banking.register(transactionRoutes(createTransactionsService(db), config.publicUrl));
       await banking.register(institutionRoutes(createInstitutionsService(providers)));
       await banking.register(consentLinkRoutes(createConsentLinkService(providers)));
       await banking.register(

@@ -28,6 +28,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '1m' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$' })),
   API_KEY_CACHE_TTL: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '5s' }),
   WEBHOOK_ALLOW_LOOPBACK: Type.Enum(['true', 'false'], { default: 'false' }),
   GOCARDLESS_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
@@ -70,6 +71,11 @@ export interface Config {
   apiKeyCacheTtlMs: number;
   /** Origins allowed by CORS; empty: CORS is off (no CORS headers at all). */
   corsOrigins: string[];
+  /**
+   * Where clients reach the service (`https://api.example.com`, perhaps with a path prefix), no
+   * trailing slash: links it answers are built on it. Unset: on the request's own Host.
+   */
+  publicUrl: string | undefined;
   /** Whether webhook endpoints may be this machine (development; see `WebhookUrlPolicy`). */
   webhookAllowLoopback: boolean;
   /** How often the scheduler syncs each ACTIVE connection. */
@@ -138,6 +144,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     syncIntervalMs: durations.SYNC_INTERVAL,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
     schedulerPollMs: durations.SCHEDULER_POLL_INTERVAL,

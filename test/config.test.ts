@@ -72,6 +72,17 @@ describe('configuration', () => {
     });
   });
 
+  it('takes PUBLIC_URL as an http(s) address, perhaps with a path, without its trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ PUBLIC_URL: 'https://api.example.com/' }).publicUrl).toBe('https://api.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'https://example.com/banking' }).publicUrl).toBe(
+      'https://example.com/banking',
+    );
+    for (const bad of ['api.example.com', 'ftp://example.com', 'https://example.com/?a=1', 'https://']) {
+      expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/PUBLIC_URL/);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', ADMIN_TOKEN: '' })).toMatchObject({ port: 3000, adminToken: undefined });
   });

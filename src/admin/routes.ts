@@ -18,6 +18,7 @@ const ApiKey = Type.String({ description: 'Shown once; only its hash is stored.'
 export function adminRoutes(
   services: { admin: AdminService; audit: AuditService },
   adminToken: string,
+  publicUrl: string | undefined,
 ): FastifyPluginAsyncTypebox {
   const { admin: service, audit } = services;
   const adminTokenHash = hashSecret(adminToken);
@@ -123,7 +124,7 @@ export function adminRoutes(
       },
       async (request, reply) => {
         const page = await audit.list(request.params.teamId, request.query);
-        if (page.nextCursor) reply.header('link', nextPageLink(request, page.nextCursor));
+        if (page.nextCursor) reply.header('link', nextPageLink(request, page.nextCursor, publicUrl));
         return page;
       },
     );

@@ -258,3 +258,32 @@ describe('transactions: limit, cursor and the Link header', () => {
     });
   });
 });
+
+describe('the Link header of a deployment that sets PUBLIC_URL (behind a proxy that ends TLS)', () => {
+  let t: TestApp;
+  let team: Team;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { PUBLIC_URL: 'https://api.example.com/banking/' } });
+    team = await t.createTeam('public url');
+    const connection = await connectSandbox(t.as(team), team, {
+      metadata: { sandbox: { accounts: 1, transactionsPerAccount: 5, days: 5 } },
+    });
+    await syncConnection(t, team, connection.id);
+  });
+  afterAll(() => t.close());
+
+  it('is built on PUBLIC_URL, whatever Host the request came with', async () => {
+    for (const host of ['localhost:3000', 'evil.example', 'a b']) {
+      const response = await t.app.inject({
+        method: 'GET',
+        url: `/api/banking/transactions?teamId=${team.teamId}&limit=2`,
+        headers: { authorization: `Bearer ${team.apiKey}`, host },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(String(response.headers.link)).toMatch(
+        /^<https:\/\/api\.example\.com\/banking\/api\/banking\/transactions\?teamId=[^>]+&limit=2&cursor=[^>]+>; rel="next"$/,
+      );
+    }
+  });
+});

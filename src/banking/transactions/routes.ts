@@ -6,7 +6,10 @@ import { withInputCheck } from '../../http/validation.js';
 import { ListTransactionsQuery } from './schemas.js';
 import { readListQuery, type TransactionsService } from './service.js';
 
-export function transactionRoutes(service: TransactionsService): FastifyPluginAsyncTypebox {
+export function transactionRoutes(
+  service: TransactionsService,
+  publicUrl: string | undefined,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/transactions',
@@ -34,7 +37,7 @@ export function transactionRoutes(service: TransactionsService): FastifyPluginAs
       },
       async (request, reply) => {
         const page = await service.list(request.teamId, request.query);
-        if (page.nextCursor) reply.header('link', nextPageLink(request, page.nextCursor));
+        if (page.nextCursor) reply.header('link', nextPageLink(request, page.nextCursor, publicUrl));
         return page.items;
       },
     );
