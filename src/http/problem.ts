@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -32,8 +33,15 @@ export interface ProblemBody {
   requestId?: string;
 }
 
+/** Words a title spells in capitals, as RFC 9110's reason phrases do ("URI Too Long"). */
+const ACRONYMS: Record<string, string> = { uri: 'URI' };
+
 const titleOf = (code: ErrorCode) => {
-  const words = code.toLowerCase().split('_').join(' ');
+  const words = code
+    .toLowerCase()
+    .split('_')
+    .map((word) => ACRONYMS[word] ?? word)
+    .join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
 
@@ -136,7 +144,10 @@ export function toProblem(error: FastifyError | AppError | Error, requestId: str
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
-    return problem(frameworkCode(status), fastifyError.message, { requestId });
+    // The router's 414 message quotes the whole URL back: the detail says what was too long.
+    const detail =
+      status === 414 ? 'A path parameter is longer than 2,048 characters.' : fastifyError.message;
+    return problem(frameworkCode(status), detail, { requestId });
   }
   return problem('INTERNAL_ERROR', 'An unexpected error occurred; quote the request id to support.', {
     requestId,
@@ -182,13 +193,18 @@ export function connectMethodHandler(_request: IncomingMessage, socket: Duplex) 
   answerOnSocket(socket, problem('METHOD_NOT_ALLOWED', 'CONNECT is not supported: this is not a proxy.'));
 }
 
-/** A problem written straight on the socket, which is then closed. */
-function answerOnSocket(socket: Duplex, body: ProblemBody) {
+/**
+ * A problem written straight on the socket, which is then closed. It has a request id like every
+ * other answer, though no request was read to take one from.
+ */
+function answerOnSocket(socket: Duplex, problemBody: ProblemBody) {
+  const body = { ...problemBody, requestId: randomUUID() };
   const json = JSON.stringify(body);
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: application/problem+json\r\n` +
-        `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+        `X-Request-Id: ${body.requestId}\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+        `Connection: close\r\n\r\n${json}`,
     );
   }
   socket.destroy();

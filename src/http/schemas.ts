@@ -100,7 +100,10 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   431: 'The request line and headers are larger than 16 KiB together',
   500: 'Unexpected error',
   502: 'The provider failed',
-  503: 'The provider or the database is unavailable, or the provider rate limited; see Retry-After',
+  503:
+    'The database or the provider is unavailable, or the provider rate limited: Retry-After says when to ' +
+    'try again. Without Retry-After the deployment lacks what this needs (`PROVIDER_NOT_CONFIGURED`, or ' +
+    '`SERVICE_UNAVAILABLE` for webhooks without ENCRYPTION_KEY), and trying again will not help until it changes',
   504: 'The provider timed out',
 };
 

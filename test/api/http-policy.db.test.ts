@@ -154,9 +154,23 @@ describe('security headers and CORS off by default', () => {
     const port = await listen(t);
     const answer = await rawExchange(port, bytes);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({
       code: 'HEADERS_TOO_LARGE',
       detail: expect.stringMatching(/request line and headers .* a URL that long/),
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    // The same id in the header, as on every other answer.
+    expect(answer).toMatch(new RegExp(`\r\nX-Request-Id: ${body.requestId}\r\n`, 'i'));
+  });
+
+  it('answers a path parameter over 2,048 characters 414, without quoting the path back', async () => {
+    const response = await send(t, { method: 'GET', url: `/api/banking/accounts/${'a'.repeat(3000)}` });
+    expect(response.statusCode).toBe(414);
+    expect(response.json()).toMatchObject({
+      code: 'URI_TOO_LONG',
+      title: 'URI too long',
+      detail: 'A path parameter is longer than 2,048 characters.',
     });
   });
 
