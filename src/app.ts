@@ -18,7 +18,14 @@ import { accountRoutes } from './banking/accounts/routes.js';
 import { Account, AccountDetails } from './banking/accounts/schemas.js';
 import { createAccountsService } from './banking/accounts/service.js';
 import { connectionRoutes } from './banking/connections/routes.js';
-import { Connection, Consent } from './banking/connections/schemas.js';
+import {
+  AuthorizedConsent,
+  ConnectedConnection,
+  Connection,
+  Consent,
+  DisconnectedConnection,
+  RevokedConsent,
+} from './banking/connections/schemas.js';
 import { createConnectionsService } from './banking/connections/service.js';
 import { consentLinkRoutes } from './banking/consents/routes.js';
 import { createConsentLinkService } from './banking/consents/service.js';
@@ -92,6 +99,10 @@ const SHARED_SCHEMAS = [
   Problem,
   Consent,
   Connection,
+  AuthorizedConsent,
+  RevokedConsent,
+  ConnectedConnection,
+  DisconnectedConnection,
   Account,
   AccountDetails,
   TransactionItem,

@@ -33,6 +33,28 @@ describe('the OpenAPI document', () => {
     expect(ids).toEqual(expect.arrayContaining(['connectBank', 'listTransactions', 'getAccountDetails']));
   });
 
+  it('types the answers of connect, disconnect and a consent update as narrowly as the seed', async () => {
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const schemas = document.components.schemas;
+    const answer = (path: string, status: string) =>
+      document.paths[path].post.responses[status].content['application/json'].schema.$ref;
+    expect(answer('/api/banking/connect', '201')).toBe('#/components/schemas/ConnectedConnection');
+    // A literal is written as a one-value enum.
+    expect(schemas.ConnectedConnection.properties.status.enum).toEqual(['ACTIVE']);
+    expect(schemas.AuthorizedConsent.properties).toMatchObject({
+      status: { enum: ['AUTHORIZED'] },
+      revokedAt: { type: 'null' },
+    });
+    expect(answer('/api/banking/disconnect', '200')).toBe('#/components/schemas/DisconnectedConnection');
+    expect(schemas.DisconnectedConnection.properties.status.enum).toEqual(['DISCONNECTED']);
+    expect(schemas.RevokedConsent.properties.status.enum).toEqual(['REVOKED']);
+    expect(schemas.RevokedConsent.properties.revokedAt).toMatchObject({
+      type: 'string',
+      format: 'date-time',
+    });
+    expect(answer('/api/banking/consent', '200')).toBe('#/components/schemas/AuthorizedConsent');
+  });
+
   it('describes each header that hooks set once, and references it from the responses', async () => {
     const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(document.components.headers).sort()).toEqual([

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { apiKeyContext } from '../../audit/record.js';
 import { BANKING_ERRORS, problemResponses } from '../../http/schemas.js';
 import { withInputCheck } from '../../http/validation.js';
-import { ConnectBody, Consent, DisconnectBody, ListConnectionsQuery, UpdateConsentBody } from './schemas.js';
+import { ConnectBody, DisconnectBody, ListConnectionsQuery, UpdateConsentBody } from './schemas.js';
 import type { ConnectionsService } from './service.js';
 
 const tags = ['connections'];
@@ -40,7 +40,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
             'Data are imported by `POST /api/banking/sync`.',
           body: withInputCheck(ConnectBody, service.connectProblems),
           response: {
-            201: ConnectionRef,
+            201: Type.Ref('ConnectedConnection'),
             ...problemResponses(...BANKING_ERRORS, 409, 413, 415, 422, 502, 503, 504),
           },
         },
@@ -59,7 +59,10 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           summary: 'Disconnect a bank: revoke its consents, keep its data',
           description: 'Idempotent: a second call returns the same state with the same `revokedAt`.',
           body: DisconnectBody,
-          response: { 200: ConnectionRef, ...problemResponses(...BANKING_ERRORS, 404, 413, 415) },
+          response: {
+            200: Type.Ref('DisconnectedConnection'),
+            ...problemResponses(...BANKING_ERRORS, 404, 413, 415),
+          },
         },
       },
       async (request) =>
@@ -79,7 +82,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
             'history is kept. With `consentId`, the connection moves to a consent the user just gave at the bank.',
           body: withInputCheck(UpdateConsentBody, service.consentProblems),
           response: {
-            200: Consent,
+            200: Type.Ref('AuthorizedConsent'),
             ...problemResponses(...BANKING_ERRORS, 404, 409, 413, 415, 422, 502, 503, 504),
           },
         },

@@ -56,6 +56,42 @@ export const Connection = Type.Object(
   { $id: 'Connection' },
 );
 
+/*
+ * The answers of connect, disconnect and a consent update, as narrow as the seed types them: what
+ * they answer is always in that state, and a client generated from the document need not check.
+ */
+
+/** The consent a connect or a consent update has just granted. */
+export const AuthorizedConsent = Type.Object(
+  { ...Consent.properties, status: Type.Literal('AUTHORIZED'), revokedAt: Type.Null() },
+  { $id: 'AuthorizedConsent' },
+);
+
+export const RevokedConsent = Type.Object(
+  { ...Consent.properties, status: Type.Literal('REVOKED'), revokedAt: Timestamp },
+  { $id: 'RevokedConsent' },
+);
+
+/** A connection just connected: ACTIVE, with its one AUTHORIZED consent. */
+export const ConnectedConnection = Type.Object(
+  {
+    ...Connection.properties,
+    status: Type.Literal('ACTIVE'),
+    consents: Type.Array(Type.Ref('AuthorizedConsent')),
+  },
+  { $id: 'ConnectedConnection' },
+);
+
+/** A connection disconnected: every consent it had is REVOKED. */
+export const DisconnectedConnection = Type.Object(
+  {
+    ...Connection.properties,
+    status: Type.Literal('DISCONNECTED'),
+    consents: Type.Array(Type.Ref('RevokedConsent'), { description: 'Oldest first.' }),
+  },
+  { $id: 'DisconnectedConnection' },
+);
+
 export type ConsentView = Static<typeof Consent>;
 export type ConnectionView = Omit<Static<typeof Connection>, 'consents'> & { consents: ConsentView[] };
 
