@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { type AuditContext, recordAudit, SYSTEM_CONTEXT } from '../../audit/record.js';
 import type { Database, Transaction } from '../../db/client.js';
 import { AppError, notFound } from '../../errors.js';
@@ -285,6 +286,10 @@ export function createSyncService({
       inserted += written.inserted;
       updated += written.updated;
       cursor = page.nextCursor;
+      // The embedded database answers on this thread without ever waiting on I/O, so a long sync
+      // would otherwise keep every timer and socket waiting until it ends: /healthz, a SIGTERM,
+      // other requests. One turn of the event loop per page lets them in.
+      await setImmediate();
     } while (cursor);
     // A pending transaction the bank no longer reports was cancelled (or booked under a new
     // id without a link): it goes, and so does what the bank says it removed.
