@@ -103,12 +103,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       .filter((name) => source[name] !== undefined && source[name] !== '')
       .map((name) => [name, source[name]]),
   );
+  const textProblems = readTextProblems(raw);
   const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
-  if (!Value.Check(EnvSchema, env)) {
-    const problems = Value.Errors(EnvSchema, env).map(
-      (e) =>
-        `${e.instancePath.slice(1) || 'environment'} ${e.message} (got ${JSON.stringify(raw[e.instancePath.slice(1)])})`,
-    );
+  if (textProblems.length > 0 || !Value.Check(EnvSchema, env)) {
+    const reported = new Set(textProblems.map(([name]) => name));
+    const problems = [
+      ...textProblems.map(([, problem]) => problem),
+      ...[...Value.Errors(EnvSchema, env)]
+        .filter((e) => !reported.has(e.instancePath.slice(1)))
+        .map(
+          (e) =>
+            `${e.instancePath.slice(1) || 'environment'} ${e.message} (got ${JSON.stringify(raw[e.instancePath.slice(1)])})`,
+        ),
+    ];
     throw invalidConfiguration(problems);
   }
   const durations = readDurations(env, raw);
@@ -170,6 +177,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
+ * What the schema would read past in a variable's text, each as `[name, problem]`:
+ * - spaces or a line break around a value (an `.env` line, a secret made from a file): no client
+ *   can send an `ADMIN_TOKEN` that ends in one, since HTTP drops it from the header, and a
+ *   `DATA_DIR` of " " is a directory named by a space;
+ * - an integer not written in decimal digits: `PORT=4101.5`, `0x1005` or `4.1e3` were converted
+ *   to a port nobody meant;
+ * - a `CORS_ORIGINS` entry that is neither `*` nor an origin (`https://app.example.com/`, with
+ *   its slash, never matches the `Origin` a browser sends).
+ */
+function readTextProblems(raw: Record<string, unknown>): [string, string][] {
+  const problems: [string, string][] = [];
+  const properties = EnvSchema.properties as Record<string, { type?: unknown }>;
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'string') continue;
+    const got = `(got ${JSON.stringify(value)})`;
+    if (value !== value.trim()) {
+      problems.push([name, `${name} must not start or end with spaces or a line break ${got}`]);
+    } else if (properties[name]?.type === 'integer' && !/^\d+$/.test(value)) {
+      problems.push([name, `${name} must be a whole number written in decimal digits ${got}`]);
+    }
+  }
+  const origins = typeof raw.CORS_ORIGINS === 'string' ? raw.CORS_ORIGINS.split(',') : [];
+  for (const origin of origins.map((entry) => entry.trim()).filter(Boolean)) {
+    if (origin !== '*' && URL.parse(origin)?.origin !== origin) {
+      problems.push([
+        'CORS_ORIGINS',
+        `CORS_ORIGINS entries must be * or an origin like https://app.example.com, with no path or slash (got ${JSON.stringify(origin)})`,
+      ]);
+    }
+  }
+  return problems;
+}
+
+/**
  * The bounds of each duration. Floors: a scheduler polling every 0 s spins a core while idle, a
  * sync interval of 0 s would sync every connection at every poll, and a rate-limit window of 0 s
  * limits nothing; `API_KEY_CACHE_TTL` may be 0 (every request looks its key up). Ceilings: a timer
@@ -227,14 +268,20 @@ function readEncryptionKeys(current: string | undefined, previous: string | unde
     if (previous) throw invalidConfiguration(['ENCRYPTION_KEYS_PREVIOUS is set without ENCRYPTION_KEY']);
     return undefined;
   }
-  try {
-    return {
-      current: parseKey(current),
-      previous: (previous ?? '').split(',').filter(Boolean).map(parseKey),
-    };
-  } catch (error) {
-    throw invalidConfiguration([`ENCRYPTION_KEY: ${(error as Error).message}`]);
-  }
+  const read = (name: string, text: string) => {
+    try {
+      return parseKey(text);
+    } catch (error) {
+      throw invalidConfiguration([`${name}: ${(error as Error).message}`]);
+    }
+  };
+  return {
+    current: read('ENCRYPTION_KEY', current),
+    previous: (previous ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((key) => read('ENCRYPTION_KEYS_PREVIOUS', key)),
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ describe('configuration', () => {
   it('names every bad variable in one clear error', () => {
     const load = () => loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
     expect(load).toThrow(ConfigError);
-    expect(load).toThrow(/PORT must be integer \(got "abc"\)/);
+    expect(load).toThrow(/PORT must be a whole number written in decimal digits \(got "abc"\)/);
     expect(load).toThrow(/LOG_LEVEL/);
     expect(load).toThrow(/DATABASE_URL/);
   });
@@ -81,6 +81,53 @@ describe('configuration', () => {
     for (const bad of ['api.example.com', 'ftp://example.com', 'https://example.com/?a=1', 'https://']) {
       expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/PUBLIC_URL/);
     }
+  });
+
+  it('refuses integers not written in decimal digits, which conversion would read as another number', () => {
+    for (const port of ['4101.5', '0x1005', '4.1e3', '-1', '+80']) {
+      expect(() => loadConfig({ PORT: port }), port).toThrow(
+        /PORT must be a whole number written in decimal digits/,
+      );
+    }
+    expect(loadConfig({ PORT: '4101', DATABASE_POOL_SIZE: '4' })).toMatchObject({
+      port: 4101,
+      databasePoolSize: 4,
+    });
+  });
+
+  it('refuses values with spaces or a line break around them, which no client could send back', () => {
+    for (const [name, value] of [
+      ['ADMIN_TOKEN', 'secret '],
+      ['ADMIN_TOKEN', 'secret\n'],
+      ['DATA_DIR', ' '],
+      ['HOST', ' 127.0.0.1'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${JSON.stringify(value)}`).toThrow(
+        new RegExp(`${name} must not start or end with spaces or a line break`),
+      );
+    }
+  });
+
+  it('takes CORS_ORIGINS entries that are * or a bare origin, and refuses one a browser could never send', () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    for (const bad of ['https://app.example.com/', 'app.example.com', 'https://app.example.com/path']) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(
+        /CORS_ORIGINS entries must be \* or an origin/,
+      );
+    }
+  });
+
+  it('names ENCRYPTION_KEYS_PREVIOUS, not ENCRYPTION_KEY, when a previous key is the bad one', () => {
+    const good = Buffer.alloc(32, 7).toString('base64');
+    expect(() => loadConfig({ ENCRYPTION_KEY: good, ENCRYPTION_KEYS_PREVIOUS: 'bad' })).toThrow(
+      /ENCRYPTION_KEYS_PREVIOUS: an encryption key must be 32 bytes/,
+    );
+    expect(() => loadConfig({ ENCRYPTION_KEY: 'bad', ENCRYPTION_KEYS_PREVIOUS: good })).toThrow(
+      /ENCRYPTION_KEY: an encryption key must be 32 bytes/,
+    );
   });
 
   it('treats empty variables as unset', () => {
