@@ -34,7 +34,7 @@ export function healthRoutes(database: DatabaseHandle): FastifyPluginAsyncTypebo
       },
       async () => {
         try {
-          await database.ping();
+          await answersWithin(database.ping(), READINESS_TIMEOUT_MS);
         } catch {
           throw new AppError('SERVICE_UNAVAILABLE', 'The database is not reachable.');
         }
@@ -42,4 +42,25 @@ export function healthRoutes(database: DatabaseHandle): FastifyPluginAsyncTypebo
       },
     );
   };
+}
+
+/**
+ * How long readiness waits for the database. A database that takes connections and never answers
+ * (a partition, a dropped-packet firewall) held `/readyz` for the pool's 10 s, longer than any
+ * probe waits; a readiness check should say "not ready" before its caller gives up.
+ */
+const READINESS_TIMEOUT_MS = 2_000;
+
+async function answersWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  // The ping may still fail after the deadline: nobody waits for it then.
+  work.catch(() => {});
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

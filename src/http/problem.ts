@@ -333,8 +333,11 @@ export function registerProblemHandlers(app: FastifyInstance) {
     } else if (body.code === 'INTERNAL_ERROR') {
       request.log.error({ err: error }, 'request failed');
     } else if (body.status >= 500) {
-      // The bank or the set-up failed, not this service: no stack trace.
-      request.log.warn({ code: body.code, status: body.status, detail: body.detail }, 'provider failed');
+      // The bank, the database or the set-up failed, not this service's code: no stack trace.
+      request.log.warn(
+        { code: body.code, status: body.status, detail: body.detail },
+        body.code.startsWith('PROVIDER_') ? 'provider failed' : 'service unavailable',
+      );
     } else {
       request.log.info({ code: body.code, status: body.status }, 'request rejected');
     }
