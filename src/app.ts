@@ -40,6 +40,7 @@ import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
+import { countSealedUnderOtherKeys } from './db/reseal.js';
 import { AppError } from './errors.js';
 import { browserHeaders, registerCors } from './http/browser.js';
 import { registerBufferedBodies } from './http/buffered-bodies.js';
@@ -60,7 +61,7 @@ import { registerIdempotency } from './idempotency/plugin.js';
 import { createProviders } from './providers/index.js';
 import type { BankProvider, Clock } from './providers/provider.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { createSecretBox, NO_SECRET_BOX } from './secrets.js';
+import { createSecretBox, keyIdOf, NO_SECRET_BOX } from './secrets.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { createWebhooksService } from './webhooks/service.js';
@@ -228,6 +229,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const webhooks = createWebhookDispatcher({ db, secrets, clock, log: app.log, urlPolicy: webhookUrlPolicy });
   app.decorate('webhooks', webhooks);
   app.addHook('onReady', async () => webhooks.start());
+  if (config.encryptionKeys) {
+    const { current, previous } = config.encryptionKeys;
+    app.addHook('onReady', async () => {
+      // Said at start, not first at the request or delivery that fails to open one.
+      const keyIds = [current, ...previous].map(keyIdOf);
+      for (const { table, column, count } of await countSealedUnderOtherKeys(db, keyIds)) {
+        app.log.warn(
+          { table, column, count },
+          'stored values are sealed under an encryption key that is not configured: put it back in ENCRYPTION_KEYS_PREVIOUS, or they cannot be read',
+        );
+      }
+    });
+  }
   app.addHook('preClose', async () => webhooks.stop());
   const syncService = createSyncService({
     db,

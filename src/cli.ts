@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { type IndexOutcome, InvalidIndexesError } from './db/index-builds.js';
+import { resealSecrets } from './db/reseal.js';
+import { createSecretBox, keyIdOf } from './secrets.js';
 
-const USAGE = 'usage: cli migrate [--build-indexes-concurrently]\n';
+const USAGE = 'usage: cli migrate [--build-indexes-concurrently]\n       cli reseal\n';
 
 /**
  * `node dist/src/cli.js migrate`: applies pending migrations to the configured database. With
@@ -17,6 +19,7 @@ async function main(args: string[]) {
     return 2;
   }
   const config = loadConfig();
+  if (parsed.command === 'reseal') return reseal(config);
   if (parsed.buildIndexesConcurrently && !config.databaseUrl) {
     process.stderr.write(
       '--build-indexes-concurrently needs DATABASE_URL: the embedded database has one user\n',
@@ -48,11 +51,43 @@ function parseCommand(args: string[]) {
       allowPositionals: true,
       options: { 'build-indexes-concurrently': { type: 'boolean', default: false } },
     });
-    return positionals.join(' ') === 'migrate'
-      ? { buildIndexesConcurrently: values['build-indexes-concurrently'] }
+    const command = positionals.join(' ');
+    if (command === 'reseal' && !values['build-indexes-concurrently'])
+      return { command, buildIndexesConcurrently: false };
+    return command === 'migrate'
+      ? { command, buildIndexesConcurrently: values['build-indexes-concurrently'] }
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * `node dist/src/cli.js reseal`: applies pending migrations, then seals every stored secret again
+ * under ENCRYPTION_KEY, the end of a key rotation (README, Operations). Exits 1 while a value remains that no configured key opens.
+ */
+async function reseal(config: Config) {
+  if (!config.encryptionKeys) {
+    process.stderr.write(
+      'reseal needs ENCRYPTION_KEY (the new key) and ENCRYPTION_KEYS_PREVIOUS (the keys being retired)\n',
+    );
+    return 2;
+  }
+  const { current, previous } = config.encryptionKeys;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    // The tables as this version has them (a no-op when the service has already started on it).
+    await database.migrate();
+    const outcomes = await resealSecrets(database.db, createSecretBox(current, previous), keyIdOf(current));
+    for (const { table, column, resealed, unreadable } of outcomes) {
+      const lost = unreadable > 0 ? `, ${unreadable} under a key not configured (left as they are)` : '';
+      process.stdout.write(
+        `${table}.${column}: ${resealed} sealed again under key ${keyIdOf(current)}${lost}\n`,
+      );
+    }
+    return outcomes.some((outcome) => outcome.unreadable > 0) ? 1 : 0;
+  } finally {
+    await database.close();
   }
 }
 

@@ -222,10 +222,29 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
           'which is not kept without ENCRYPTION_KEY.',
       );
     }
+    const text = body === null ? null : openStored(request, body);
     request.log.info({ idempotencyKey: stored.key }, 'idempotent replay');
     reply.code(stored.responseStatus ?? 200).header('idempotent-replayed', 'true');
-    if (body === null) return reply.send();
-    const text = body.startsWith('v1.') && secrets ? secrets.open(body) : body;
+    if (text === null) return reply.send();
     return reply.type('application/json; charset=utf-8').send(text);
+  }
+
+  /**
+   * A kept response as it was sent. One sealed under a key this deployment no longer has (dropped
+   * from ENCRYPTION_KEYS_PREVIOUS before `cli reseal` moved it) cannot be replayed: the client is
+   * told so, as when none was kept, and the operator by an error line.
+   */
+  function openStored(request: FastifyRequest, body: string): string {
+    if (!body.startsWith('v1.') || !secrets) return body;
+    try {
+      return secrets.open(body);
+    } catch (error) {
+      request.log.error({ err: error }, 'a kept idempotent response cannot be opened (encryption key)');
+      throw new AppError(
+        'IDEMPOTENCY_RESPONSE_NOT_KEPT',
+        'The request with this Idempotency-Key already ran. Its response was sealed under an encryption key ' +
+          'this deployment no longer has, so it cannot be replayed.',
+      );
+    }
   }
 }

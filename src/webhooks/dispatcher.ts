@@ -185,7 +185,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     let secret: string;
     try {
       secret = secrets.open(delivery.secret);
-    } catch {
+    } catch (error) {
+      // The operator's to fix (a key dropped from ENCRYPTION_KEYS_PREVIOUS before `cli reseal`):
+      // said at once, not only once the retries run out.
+      log?.error({ err: error, deliveryId: delivery.id }, 'a webhook signing secret cannot be opened');
       return {
         kind: 'failed',
         statusCode: null,
