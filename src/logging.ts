@@ -1,8 +1,8 @@
 import pino from 'pino';
 
 /**
- * JSON logs (one line per event) without secrets: the Authorization header and any apiKey,
- * token or secret field are redacted, and errors are logged without the values bound to a
+ * JSON logs (one line per event) without secrets: requests are logged without headers and with
+ * secret-looking query values redacted, any apiKey, token or secret field is redacted, and errors are logged without the values bound to a
  * failed query (drizzle puts them in the message and in `params`), which can hold key hashes,
  * consent ids or customer data.
  */
@@ -14,10 +14,39 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         paths: ['req.headers.authorization', '*.apiKey', '*.token', '*.secret', '*.accessToken'],
         censor: '[redacted]',
       },
-      serializers: { err: serializeError },
+      serializers: { err: serializeError, req: serializeRequest },
     },
     destination,
   );
+}
+
+/** Query parameters whose values are not logged: a client that puts its key in the URL. */
+const SECRET_PARAMETER = /key|token|secret|password|auth|signature/i;
+
+/**
+ * A request as Fastify logs it, with the values of secret-looking query parameters redacted: a
+ * client that sends `?api_key=obk_...` by mistake must not leave a working key in the logs.
+ */
+export function serializeRequest(request: { method?: string; url?: string; host?: string; ip?: string }) {
+  return {
+    method: request.method,
+    url: request.url === undefined ? undefined : redactQuery(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+  };
+}
+
+export function redactQuery(url: string): string {
+  const queryAt = url.indexOf('?');
+  if (queryAt < 0 || !SECRET_PARAMETER.test(url.slice(queryAt))) return url;
+  const kept = url
+    .slice(queryAt + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=', 1)[0] ?? '';
+      return SECRET_PARAMETER.test(name) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, queryAt)}?${kept.join('&')}`;
 }
 
 export function serializeError(error: Error) {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logging.js';
+import { createLogger, redactQuery } from '../src/logging.js';
 
 function capture() {
   const lines: string[] = [];
@@ -14,14 +14,15 @@ function capture() {
 }
 
 describe('logging', () => {
-  it('writes JSON lines with the authorization header and secret fields redacted', () => {
+  it('writes JSON lines without the authorization header, and with secret fields redacted', () => {
     const { logger, lines } = capture();
     logger.info({
       req: { headers: { authorization: 'Bearer obk_secret' } },
       body: { apiKey: 'obk_k', token: 't' },
     });
     const line = lines.join('');
-    expect(JSON.parse(line).req.headers.authorization).toBe('[redacted]');
+    // A request is logged without its headers at all (method, URL, host, address).
+    expect(JSON.parse(line).req.headers).toBeUndefined();
     expect(line).not.toContain('obk_secret');
     expect(line).not.toContain('obk_k');
   });
@@ -35,5 +36,23 @@ describe('logging', () => {
     const line = lines.join('');
     expect(line).toContain('Failed query');
     expect(line).not.toContain('obk_leak');
+  });
+
+  it('redacts the values of secret-looking query parameters in a logged URL, keeping the rest', () => {
+    expect(redactQuery('/api/banking/accounts?teamId=t1&api_key=obk_leak&limit=5')).toBe(
+      '/api/banking/accounts?teamId=t1&api_key=[redacted]&limit=5',
+    );
+    expect(redactQuery('/x?access_token=a&Password=b&sig=c')).toBe(
+      '/x?access_token=[redacted]&Password=[redacted]&sig=c',
+    );
+    expect(redactQuery('/api/banking/transactions?teamId=t1&type=DEBIT')).toBe(
+      '/api/banking/transactions?teamId=t1&type=DEBIT',
+    );
+    const { logger, lines } = capture();
+    logger.info(
+      { req: { method: 'GET', url: '/a?apiKey=obk_leak', host: 'h', ip: '127.0.0.1' } },
+      'incoming request',
+    );
+    expect(lines.join('')).not.toContain('obk_leak');
   });
 });
