@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { runPrimary, SHUTDOWN_MESSAGE } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import { createLogger } from './logging.js';
 import { parseKey } from './secrets.js';
 
@@ -60,13 +61,32 @@ async function main() {
     });
     return;
   }
-  config = { ...config, encryptionKeys: config.encryptionKeys ?? (await embeddedEncryptionKey(config)) };
+  const where = config.databaseUrl ? 'the PostgreSQL server of DATABASE_URL' : `DATA_DIR ${config.dataDir}`;
+  const encryptionKeys =
+    config.encryptionKeys ??
+    (await embeddedEncryptionKey(config).catch((error: unknown) => {
+      throw new StartError(`could not keep an encryption key in ${where}: ${describeError(error)}`);
+    }));
+  config = { ...config, encryptionKeys };
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
+  }).catch((error: unknown) => {
+    throw new StartError(`could not open the database in ${where}: ${describeError(error)}`);
   });
-  await database.migrate();
+  // The port opens once the schema is this version's: a long migration shows here, not as silence.
+  logger.info({ engine: database.engine }, 'applying pending database migrations');
+  const migrationStarted = performance.now();
+  await database
+    .migrate({
+      onLockBusy: () => logger.info('waiting for another instance to finish migrating the database'),
+    })
+    .catch((error: unknown) => {
+      if (!isDatabaseUnavailable(error)) throw error;
+      throw new StartError(`could not reach the database in ${where}: ${describeError(error)}`);
+    });
+  logger.info({ ms: Math.round(performance.now() - migrationStarted) }, 'database migrations applied');
   const app = await buildApp({ config, database, logger });
   app.addHook('onClose', async () => database.close());
   // A response finished while shutting down tells its client to close the connection, so a
@@ -96,7 +116,11 @@ async function main() {
   );
   if (cluster.isWorker) stopOnceAsked(() => void grace.close());
 
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+    throw new StartError(
+      `could not listen on HOST ${config.host}, PORT ${config.port}: ${describeError(error)}`,
+    );
+  });
   logger.info(
     { engine: database.engine, adminApi: Boolean(config.adminToken) },
     'open banking service ready',
@@ -122,7 +146,22 @@ function stopOnceAsked(stop: () => void) {
   });
 }
 
+/** A start-up failure whose message names the setting to look at: printed without a stack. */
+class StartError extends Error {}
+
+/** An error's message, also for the plain objects PGlite throws (`{"name":"ErrnoError","errno":2}`). */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}
+
 main().catch((error) => {
-  process.stderr.write(`failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  const text =
+    error instanceof StartError ? error.message : error instanceof Error ? error.stack : describeError(error);
+  process.stderr.write(`failed to start: ${text}\n`);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,18 @@ describe('server process', () => {
   it('refuses to start on a bad environment, naming the variable', async () => {
     const server = startServer({ ...database.env, PORT: 'not-a-port' });
     expect(await server.exited).toBe(1);
-    expect(server.output()).toContain('PORT must be integer');
+    expect(server.output()).toContain('PORT must be a whole number written in decimal digits');
+  });
+
+  it('refuses to start on a DATA_DIR it cannot use, naming it rather than printing a stack', async () => {
+    const notADirectory = join(dataDir, 'not-a-directory');
+    await writeFile(notADirectory, 'x');
+    const server = startServer({ DATABASE_URL: '', DATA_DIR: notADirectory });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(
+      new RegExp(`failed to start: could not .* in DATA_DIR ${notADirectory}: `),
+    );
+    expect(server.output()).not.toMatch(/\n\s+at /);
   });
 
   it('finishes in-flight requests on SIGTERM, then exits 0 within 10 s without logging secrets', async () => {
@@ -34,6 +45,8 @@ describe('server process', () => {
       ADMIN_TOKEN: adminToken,
     });
     await waitForReady(base, server.child, server.output);
+    // The start says what it did before the port opened.
+    expect(server.output()).toContain('"msg":"database migrations applied"');
 
     const { apiKey, inFlight } = await startSlowSync(base, adminToken);
     const signalledAt = Date.now();

@@ -34,6 +34,8 @@ export interface MigrateOptions {
    * with `CREATE INDEX CONCURRENTLY` (src/db/index-builds.ts), each outcome told here as it comes.
    */
   buildIndexesConcurrently?: (outcome: IndexOutcome) => void;
+  /** PostgreSQL only: told once when another instance holds the migration lock and this one waits. */
+  onLockBusy?: () => void;
 }
 
 export interface DatabaseOptions {
@@ -86,7 +88,7 @@ function openPostgres(connectionString: string, max: number, logger: QueryLogger
     db,
     engine: 'postgres',
     migrate: (options) =>
-      withMigrationLock(connectionString, async () => {
+      withMigrationLock(connectionString, options?.onLockBusy, async () => {
         if (options?.buildIndexesConcurrently) {
           await buildPendingIndexesConcurrently(
             connectionString,
@@ -119,15 +121,20 @@ const MIGRATION_LOCK_POLL_MS = 200;
  * go, so a waiting instance and the holder would wait for each other through this process,
  * where PostgreSQL's deadlock detector cannot see it.
  */
-async function withMigrationLock(connectionString: string, migrate: () => Promise<void>) {
+async function withMigrationLock(
+  connectionString: string,
+  onLockBusy: (() => void) | undefined,
+  migrate: () => Promise<void>,
+) {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
         MIGRATION_LOCK_KEY,
       ]);
       if (rows[0]?.locked) break;
+      if (attempt === 0) onLockBusy?.();
       await setTimeout(MIGRATION_LOCK_POLL_MS);
     }
     await migrate();
