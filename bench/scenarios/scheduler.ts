@@ -16,7 +16,7 @@ import type { Scenario } from '../lib/types.js';
 
 const CONNECTIONS = 200;
 const INTERVAL_MS = 6 * 3_600_000;
-const quiet = { warn: () => {}, error: () => {} };
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 export const scheduler: Scenario = {
   name: 'scheduler',

@@ -63,6 +63,20 @@ describe('background sync', () => {
     expect(again[0] + again[1]).toBe(12);
   });
 
+  it('logs each background sync it completes, with the team, the connection and what changed', async () => {
+    const connection = await connectSandbox(t.as(team), team, {
+      consentId: 'logged',
+      metadata: { sandbox: { accounts: 1, transactionsPerAccount: 5, days: 5 } },
+    });
+    const lines: [object, string][] = [];
+    const keep = (obj: object, msg: string) => void lines.push([obj, msg]);
+    await sandboxScheduler(t.database.db, clock, 3, { info: keep, warn: keep, error: keep }).runOnce();
+    expect(lines).toContainEqual([
+      expect.objectContaining({ teamId: team.teamId, connectionId: connection.id, accountsAdded: 1 }),
+      'background sync completed',
+    ]);
+  });
+
   it('backs a failing connection off exponentially, records why, and stops after the limit', async () => {
     const failing = await connectSandbox(t.as(team), team, { consentId: 'sandbox-outage-bg' });
     const scheduler = instance(3);
@@ -189,7 +203,7 @@ describe('background sync', () => {
       retryBaseMs: 60_000,
       // Every connection due in one round: the earlier tests' connections are due as well.
       batchSize: 1000,
-      log: { warn: () => {}, error: () => {} },
+      log: { info: () => {}, warn: () => {}, error: () => {} },
     });
     const state = async () =>
       rowsOf<{ next: Date | string | null; failures: number }>(

@@ -7,13 +7,18 @@ import { NO_SECRET_BOX } from '../../src/secrets.js';
 import type { TestClock } from './app.js';
 
 const HOUR = 3_600_000;
-const quiet = { warn: () => {}, error: () => {} };
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 /**
  * A background scheduler of the sandbox bank on `db`, as another instance of the service would
- * run it: syncs every 6 h on `clock`, polled by `runOnce`, silent.
+ * run it: syncs every 6 h on `clock`, polled by `runOnce`, silent unless given a `log`.
  */
-export function sandboxScheduler(db: Database, clock: TestClock, maxFailures = 3) {
+export function sandboxScheduler(
+  db: Database,
+  clock: TestClock,
+  maxFailures = 3,
+  log: Parameters<typeof createScheduler>[0]['log'] = quiet,
+) {
   const sync = createSyncService({
     db,
     providers: createProviderRegistry([new SandboxProvider({ clock: clock.now })]),
@@ -29,6 +34,6 @@ export function sandboxScheduler(db: Database, clock: TestClock, maxFailures = 3
     syncIntervalMs: 6 * HOUR,
     maxFailures,
     retryBaseMs: 60_000,
-    log: quiet,
+    log,
   });
 }

@@ -19,7 +19,11 @@ export interface SchedulerOptions {
   maxFailures: number;
   /** Connections taken per round by this instance. */
   batchSize?: number;
-  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  log: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
   /** Called after events were recorded (so webhooks go out soon). */
   onEvents?: () => void;
 }
@@ -150,10 +154,14 @@ export function createScheduler(options: SchedulerOptions) {
     const due = await take();
     for (const connection of due) {
       try {
-        await sync.runInBackground(connection.teamId, connection.id);
+        const synced = await sync.runInBackground(connection.teamId, connection.id);
+        log.info(
+          { teamId: connection.teamId, connectionId: connection.id, ...synced.sync },
+          'background sync completed',
+        );
       } catch (error) {
         log.warn(
-          { connectionId: connection.id, code: (error as { code?: string }).code },
+          { teamId: connection.teamId, connectionId: connection.id, code: (error as { code?: string }).code },
           'background sync failed',
         );
         await afterFailure(connection, error).catch((err) =>
