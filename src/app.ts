@@ -89,6 +89,12 @@ const RETRY_AFTER_HEADER = {
  * the database out of reach (503).
  */
 const RETRY_AFTER_STATUSES = new Set(['409', '429', '502', '503']);
+/** What a 401 asks for (RFC 6750): a bearer token. */
+const WWW_AUTHENTICATE_HEADER = {
+  'www-authenticate': Type.Literal('Bearer', {
+    description: 'The credential the API takes: a bearer token.',
+  }),
+};
 const REQUEST_ID_HEADER = {
   'x-request-id': Type.String({
     description: "The caller's own x-request-id when it is a plain token, else a new one.",
@@ -281,6 +287,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     documentResponseHeaders(route, REQUEST_ID_HEADER, () => true);
     documentResponseHeaders(route, RETRY_AFTER_HEADER, (status) => RETRY_AFTER_STATUSES.has(status));
+    documentResponseHeaders(route, WWW_AUTHENTICATE_HEADER, (status) => status === '401');
   });
 
   const keyCache = createKeyCache(db, { ttlMs: config.apiKeyCacheTtlMs });

@@ -63,6 +63,7 @@ describe('the OpenAPI document', () => {
       'ratelimit-remaining',
       'ratelimit-reset',
       'retry-after',
+      'www-authenticate',
       'x-request-id',
     ]);
     const page = document.paths['/api/banking/transactions'].get.responses['200'].headers;
@@ -70,6 +71,8 @@ describe('the OpenAPI document', () => {
     expect(page['ratelimit-remaining']).toEqual({ $ref: '#/components/headers/ratelimit-remaining' });
     // Described on this response only: it stays inline.
     expect(page.link.description).toMatch(/rel="next"/);
+    const refused = document.paths['/api/banking/transactions'].get.responses['401'].headers;
+    expect(refused['www-authenticate']).toEqual({ $ref: '#/components/headers/www-authenticate' });
   });
 
   it('lists on every operation the statuses that come before any route: 400, 431 and 503', async () => {
