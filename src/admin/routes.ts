@@ -45,7 +45,10 @@ export function adminRoutes(
             id: Type.Optional(TeamIdParam),
           }),
           response: {
-            201: Type.Object({ teamId: Type.String(), apiKey: ApiKey, keyId: Type.String() }),
+            201: Type.Object(
+              { teamId: Type.String(), apiKey: ApiKey, keyId: Type.String() },
+              { description: 'The team and its first API key, shown this once.' },
+            ),
             ...problemResponses(400, 401, 409, 413, 415),
           },
         },
@@ -66,7 +69,10 @@ export function adminRoutes(
           security: [{ adminToken: [] }],
           params: Type.Object({ teamId: Type.String({ minLength: 1, maxLength: 64 }) }),
           response: {
-            201: Type.Object({ apiKey: ApiKey, keyId: Type.String() }),
+            201: Type.Object(
+              { apiKey: ApiKey, keyId: Type.String() },
+              { description: 'The new API key, shown this once.' },
+            ),
             ...problemResponses(401, 404),
           },
         },
@@ -114,6 +120,7 @@ export function adminRoutes(
           response: {
             200: {
               ...AuditPage,
+              description: 'A page of events, newest first.',
               headers: {
                 link: Type.String({ description: '`<url>; rel="next"`, present when more events exist.' }),
               },

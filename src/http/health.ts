@@ -13,7 +13,9 @@ export function healthRoutes(database: DatabaseHandle): FastifyPluginAsyncTypebo
           tags: ['operations'],
           operationId: 'getLiveness',
           summary: 'Liveness: the process serves requests',
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          response: {
+            200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process serves.' }),
+          },
         },
       },
       async () => ({ status: 'ok' as const }),
@@ -27,7 +29,10 @@ export function healthRoutes(database: DatabaseHandle): FastifyPluginAsyncTypebo
           operationId: 'getReadiness',
           summary: 'Readiness: the database answers',
           response: {
-            200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }),
+            200: Type.Object(
+              { status: Type.Literal('ready'), database: Type.String() },
+              { description: 'The database answers.' },
+            ),
             ...problemResponses(503),
           },
         },

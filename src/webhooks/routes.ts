@@ -36,7 +36,10 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
             'most 1 h apart, 12 attempts). 503 when the deployment has no encryption key for the secret.',
           body: withInputCheck(CreateWebhookBody, service.createProblems),
           response: {
-            201: CreatedWebhookEndpoint,
+            201: {
+              ...CreatedWebhookEndpoint,
+              description: 'The endpoint, with its signing secret shown this once.',
+            },
             ...problemResponses(...BANKING_ERRORS, 413, 415, 503),
           },
         },
@@ -54,7 +57,10 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
           operationId: 'listWebhookEndpoints',
           summary: "List the team's webhook endpoints, oldest first (without secrets)",
           querystring: WebhooksQuery,
-          response: { 200: Type.Array(WebhookEndpoint), ...problemResponses(...BANKING_ERRORS) },
+          response: {
+            200: Type.Array(WebhookEndpoint, { description: "The team's endpoints, oldest first." }),
+            ...problemResponses(...BANKING_ERRORS),
+          },
         },
       },
       async (request) => service.list(request.teamId),
@@ -93,7 +99,10 @@ export function webhookRoutes(service: WebhooksService): FastifyPluginAsyncTypeb
           summary: "An endpoint's delivery log, newest first (at most 100)",
           querystring: WebhooksQuery,
           params: WebhookParams,
-          response: { 200: Type.Array(WebhookDelivery), ...problemResponses(...BANKING_ERRORS, 404) },
+          response: {
+            200: Type.Array(WebhookDelivery, { description: 'Deliveries, newest first.' }),
+            ...problemResponses(...BANKING_ERRORS, 404),
+          },
         },
       },
       async (request) => service.deliveries(request.teamId, request.params.id),

@@ -33,6 +33,20 @@ describe('the OpenAPI document', () => {
     expect(ids).toEqual(expect.arrayContaining(['connectBank', 'listTransactions', 'getAccountDetails']));
   });
 
+  it("describes every operation's answers in words of its own, never @fastify/swagger's 'Default Response'", async () => {
+    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const defaults = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(
+        methods as Record<string, { responses: Record<string, { description?: string }> }>,
+      ).flatMap(([method, operation]) =>
+        Object.entries(operation.responses)
+          .filter(([, response]) => !response.description || response.description === 'Default Response')
+          .map(([status]) => `${method} ${path} ${status}`),
+      ),
+    );
+    expect(defaults).toEqual([]);
+  });
+
   it('types the answers of connect, disconnect and a consent update as narrowly as the seed', async () => {
     const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const schemas = document.components.schemas;

@@ -18,7 +18,10 @@ export function accountRoutes(service: AccountsService): FastifyPluginAsyncTypeb
           operationId: 'listAccounts',
           summary: "List the team's bank accounts with balances",
           querystring: ListAccountsQuery,
-          response: { 200: Type.Array(Type.Ref('Account')), ...problemResponses(...BANKING_ERRORS, 404) },
+          response: {
+            200: Type.Array(Type.Ref('Account'), { description: "The team's accounts with their balances." }),
+            ...problemResponses(...BANKING_ERRORS, 404),
+          },
         },
       },
       async (request) => service.list(request.teamId, request.query.connectionId),
@@ -34,7 +37,13 @@ export function accountRoutes(service: AccountsService): FastifyPluginAsyncTypeb
           summary: 'An account with its transaction count and 10 newest transactions',
           params: AccountParams,
           querystring: AccountQuery,
-          response: { 200: Type.Ref('AccountDetails'), ...problemResponses(...BANKING_ERRORS, 404) },
+          response: {
+            200: {
+              ...Type.Ref('AccountDetails'),
+              description: 'The account, its transaction count and 10 newest transactions.',
+            },
+            ...problemResponses(...BANKING_ERRORS, 404),
+          },
         },
       },
       async (request) => service.details(request.teamId, request.params.id),

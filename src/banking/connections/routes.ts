@@ -21,7 +21,10 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           operationId: 'listConnections',
           summary: "List the team's bank connections, oldest first",
           querystring: ListConnectionsQuery,
-          response: { 200: Type.Array(ConnectionRef), ...problemResponses(...BANKING_ERRORS) },
+          response: {
+            200: Type.Array(ConnectionRef, { description: "The team's connections, oldest first." }),
+            ...problemResponses(...BANKING_ERRORS),
+          },
         },
       },
       async (request) => service.list(request.teamId),
@@ -40,7 +43,10 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
             'Data are imported by `POST /api/banking/sync`.',
           body: withInputCheck(ConnectBody, service.connectProblems),
           response: {
-            201: Type.Ref('ConnectedConnection'),
+            201: {
+              ...Type.Ref('ConnectedConnection'),
+              description: 'The connection, ACTIVE with its one AUTHORIZED consent.',
+            },
             ...problemResponses(...BANKING_ERRORS, 409, 413, 415, 422, 502, 503, 504),
           },
         },
@@ -60,7 +66,10 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
           description: 'Idempotent: a second call returns the same state with the same `revokedAt`.',
           body: DisconnectBody,
           response: {
-            200: Type.Ref('DisconnectedConnection'),
+            200: {
+              ...Type.Ref('DisconnectedConnection'),
+              description: 'The connection, DISCONNECTED with every consent REVOKED.',
+            },
             ...problemResponses(...BANKING_ERRORS, 404, 413, 415),
           },
         },
@@ -82,7 +91,7 @@ export function connectionRoutes(service: ConnectionsService): FastifyPluginAsyn
             'history is kept. With `consentId`, the connection moves to a consent the user just gave at the bank.',
           body: withInputCheck(UpdateConsentBody, service.consentProblems),
           response: {
-            200: Type.Ref('AuthorizedConsent'),
+            200: { ...Type.Ref('AuthorizedConsent'), description: 'The new AUTHORIZED consent.' },
             ...problemResponses(...BANKING_ERRORS, 404, 409, 413, 415, 422, 502, 503, 504),
           },
         },

@@ -19,7 +19,10 @@ export function consentLinkRoutes(service: ConsentLinkService): FastifyPluginAsy
             'and answers the URL to send the user to; afterwards call `POST /api/banking/connect` with `consentId`.',
           body: withInputCheck(LinkBody, service.linkProblems),
           response: {
-            201: ConsentLinkSchema,
+            201: {
+              ...ConsentLinkSchema,
+              description: 'Where to send the user, and the consent id to connect once they return.',
+            },
             ...problemResponses(...BANKING_ERRORS, 413, 415, 422, 502, 503, 504),
           },
         },

@@ -19,7 +19,10 @@ export function institutionRoutes(service: InstitutionsService): FastifyPluginAs
           operationId: 'listProviders',
           summary: 'The providers of this deployment, and why any is unavailable',
           querystring: ProvidersQuery,
-          response: { 200: Type.Array(ProviderItem), ...problemResponses(...BANKING_ERRORS) },
+          response: {
+            200: Type.Array(ProviderItem, { description: 'Every provider, and why any is unavailable.' }),
+            ...problemResponses(...BANKING_ERRORS),
+          },
         },
       },
       async () => service.providers(),
@@ -36,7 +39,7 @@ export function institutionRoutes(service: InstitutionsService): FastifyPluginAs
           description: 'Cached for an hour per provider, country and text.',
           querystring: withInputCheck(InstitutionsQuery, service.queryProblems),
           response: {
-            200: Type.Array(Type.Ref('Institution')),
+            200: Type.Array(Type.Ref('Institution'), { description: 'The banks that match.' }),
             ...problemResponses(...BANKING_ERRORS, 422, 502, 503, 504),
           },
         },

@@ -22,7 +22,7 @@ const SyncResult = Type.Object(
       { description: 'What this sync changed; all zero when the bank had nothing new.' },
     ),
   },
-  { $id: 'SyncResult' },
+  { $id: 'SyncResult', description: 'The connection after the sync, and what the sync changed.' },
 );
 
 export function syncRoutes(service: SyncService): FastifyPluginAsyncTypebox {
