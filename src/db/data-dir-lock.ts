@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -15,7 +16,9 @@ export class DataDirInUseError extends Error {
  * mistake, a rolling restart) both run, each blind to the other's writes, and the writes of one
  * are lost when the other closes. A file naming a process that no longer runs is taken over, so
  * a restart after a crash starts at once. A file naming this process's own pid is stale too (it
- * is just starting): in a container every start may be pid 1. Processes in other pid namespaces
+ * is just starting): in a container every start may be pid 1. So is one written before the machine
+ * last booted (its boot id, Linux's, is in the file): after a reboot its pid may name any other
+ * process, which would keep the service from starting until someone deleted the file. Processes in other pid namespaces
  * sharing one volume cannot see each other: do not share a DATA_DIR between containers.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
@@ -28,7 +31,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       };
     }
     const holder = await holderOf(path);
-    if (holder !== null && holder !== process.pid && isRunning(holder)) {
+    if (holder !== null && holder !== process.pid && isRunning(holder) && !bootedSince(await bootOf(path))) {
       throw new DataDirInUseError(
         `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database belongs to one ` +
           `process. Stop that process first, or use DATABASE_URL for more than one. (If no such ` +
@@ -53,7 +56,7 @@ async function createLock(path: string): Promise<boolean> {
   try {
     const handle = await open(path, 'wx', 0o600);
     try {
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(`${process.pid}\n${BOOT_ID ? `${BOOT_ID}\n` : ''}`);
     } finally {
       await handle.close();
     }
@@ -63,6 +66,24 @@ async function createLock(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+/** This boot of the machine (Linux), or null where it cannot be read. */
+const BOOT_ID = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+})();
+
+/** The boot id a lock file names, or null (an older file, or a machine without one). */
+async function bootOf(path: string): Promise<string | null> {
+  const [, boot] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+  return boot?.trim() || null;
+}
+
+/** Whether the machine has booted since `boot`: a pid written then says nothing of now. */
+const bootedSince = (boot: string | null) => boot !== null && BOOT_ID !== null && boot !== BOOT_ID;
 
 /** The pid a lock file names, or null when it is gone or names none. */
 async function holderOf(path: string): Promise<number | null> {

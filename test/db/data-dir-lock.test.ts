@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ describe('the embedded database directory lock', () => {
 
   it('names this process while it holds the directory, and removes the file when given back', async () => {
     const release = await lockDataDir(dataDir);
-    expect(await readFile(join(dataDir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    expect((await readFile(join(dataDir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
     await release();
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
   });
@@ -42,11 +42,20 @@ describe('the embedded database directory lock', () => {
     ['a process that has exited', () => `${exitedPid()}\n`],
     ['this very pid (a container restarted as pid 1)', () => `${process.pid}\n`],
     ['no pid at all', () => 'garbage'],
+    // A running pid, written before the last boot: after a reboot it names some other process.
+    ['a boot before this one (a reboot)', () => `${process.ppid}\nnot-this-boot-0000\n`],
   ])('takes over a file left by %s, as after a crash', async (_, content) => {
     await lockDataDir(dataDir);
     await writeFile(join(dataDir, LOCK_FILE), content());
     const release = await lockDataDir(dataDir);
-    expect(await readFile(join(dataDir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    expect((await readFile(join(dataDir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
     await release();
+  });
+
+  it('keeps refusing a running holder that wrote the file during this boot', async () => {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    await lockDataDir(dataDir);
+    await writeFile(join(dataDir, LOCK_FILE), `${process.ppid}\n${boot}\n`);
+    await expect(lockDataDir(dataDir)).rejects.toBeInstanceOf(DataDirInUseError);
   });
 });
