@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Scope } from '../providers/provider.js';
 
 /*
  * Every table carries `team_id`, and `team_id` leads every primary key and every index that
@@ -106,7 +107,7 @@ export const consents = pgTable(
     id: text('id').notNull(),
     connectionId: text('connection_id').notNull(),
     status: text('status', { enum: ['AUTHORIZED', 'REVOKED'] }).notNull(),
-    scopes: text('scopes').array().notNull(),
+    scopes: text('scopes').array().notNull().$type<Scope[]>(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamps.createdAt,

@@ -21,7 +21,9 @@ export const Consent = Type.Object(
   {
     id: Type.String(),
     status: StringEnum(['AUTHORIZED', 'REVOKED']),
-    scopes: Type.Array(Type.String()),
+    scopes: Type.Array(StringEnum([...SCOPES]), {
+      description: 'What the consent grants, of `accounts`, `balances`, `transactions`.',
+    }),
     expiresAt: Timestamp,
     revokedAt: Nullable(Timestamp),
     createdAt: Timestamp,

@@ -4,7 +4,7 @@ import { AppError, type FieldError, invalidInput, notFound } from '../../errors.
 import { parseInstant } from '../../http/dates.js';
 import { fieldErrorsOf } from '../../http/validation.js';
 import { newId } from '../../ids.js';
-import type { BankProvider, Clock, ConsentContext, Scope } from '../../providers/provider.js';
+import type { BankProvider, Clock, ConsentContext } from '../../providers/provider.js';
 import { callProvider, type ProviderRegistry } from '../../providers/registry.js';
 import type { SecretBox } from '../../secrets.js';
 import { recordEvent } from '../../webhooks/outbox.js';
@@ -149,7 +149,7 @@ export function createConnectionsService({
     if (!connection) throw notFound('Connection');
     assertActive(connection);
     const provider = providers.get(connection.provider);
-    const requested = { scopes: input.scopes as Scope[], expiresAt };
+    const requested = { scopes: input.scopes, expiresAt };
 
     const previous = consentContext(connection, secrets);
     let context = previous;

@@ -323,7 +323,7 @@ export function createSyncService({
   async function syncOnce(teamId: string, connectionId: string, audit: AuditContext) {
     const now = clock();
     const { connection, consent } = await syncableConnection(teamId, connectionId, now);
-    const scopes = consent.scopes as Scope[];
+    const { scopes } = consent;
     const session = providerSession(consentContext(connection, secrets));
     const bank = providers.get(connection.provider);
     const accounts = await callProvider(() => bank.listAccounts(session.context));
