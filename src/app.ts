@@ -336,16 +336,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  * request that never ends.
  */
 class RequestLogController extends LogController {
-  /** Whether the line is written at all: at `warn` (the benchmarks) a request costs nothing here. */
-  private readonly writes: boolean;
+  /** Whether the lines are written at all: at `warn` (the benchmarks) a request costs nothing here. */
+  private readonly writes: { arrival: boolean; completion: boolean };
 
   constructor(logger: FastifyBaseLogger | undefined) {
     super();
-    this.writes = logger !== undefined && levelValue(logger.level) <= levelValue('info');
+    const level = logger === undefined ? Number.POSITIVE_INFINITY : levelValue(logger.level);
+    this.writes = { arrival: level <= levelValue('debug'), completion: level <= levelValue('info') };
   }
 
   override incomingRequest(request: FastifyRequest) {
-    request.log.debug({ req: request }, 'incoming request');
+    if (this.writes.arrival) request.log.debug({ req: request }, 'incoming request');
   }
 
   override requestCompleted(
@@ -355,7 +356,7 @@ class RequestLogController extends LogController {
     metadata?: Record<string, unknown>,
   ) {
     if (error) return super.requestCompleted(error, request, reply, metadata);
-    if (!this.writes) return;
+    if (!this.writes.completion) return;
     reply.log.info(
       {
         method: request.method,
