@@ -39,5 +39,14 @@ describe('the request log', () => {
     // Refused before any key was read: no team to name.
     expect(lines[2]).toMatchObject({ statusCode: 401 });
     expect(lines[2].teamId).toBeUndefined();
+    // Each arrival too, at debug (this app logs at debug), with its URL.
+    const arrivals = logLines
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'incoming request');
+    expect(arrivals.map((line) => [line.level, line.req.method])).toEqual([
+      [20, 'GET'],
+      [20, 'POST'],
+      [20, 'GET'],
+    ]);
   });
 });
