@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { documentResponseHeaders } from './schemas.js';
 
-/** What every answer to a request with a valid key carries (a 401 is not counted). */
+/** What every answer to a request with a valid key carries (a 401 is not counted; nor any while Redis, when used, is unreachable). */
 const RATE_LIMIT_HEADERS = {
   'ratelimit-limit': Type.Integer({ description: 'Requests the API key may make in a window.' }),
   'ratelimit-remaining': Type.Integer({ description: 'Requests it has left in the current window.' }),
@@ -31,7 +31,16 @@ export async function registerRateLimit(
     documentResponseHeaders(route, RATE_LIMIT_HEADERS, (status) => status !== '401'),
   );
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, log) : undefined;
-  if (redis) app.addHook('onClose', async () => void redis.disconnect());
+  if (redis) {
+    app.addHook('onClose', async () => void redis.disconnect());
+    // Without Redis nothing was counted, and the limiter's headers would say a full budget is
+    // left: a client pacing itself by them is better told nothing.
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (redis.status !== 'ready')
+        for (const name of Object.keys(RATE_LIMIT_HEADERS)) reply.removeHeader(name);
+      done(null, payload);
+    });
+  }
   await app.register(rateLimit, {
     max: settings.max,
     timeWindow: settings.windowMs,
@@ -50,6 +59,17 @@ export async function registerRateLimit(
 function connectRedis(url: string, log: FastifyBaseLogger) {
   // Fail fast while disconnected instead of queueing: a request must not wait on the limiter.
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-  redis.on('error', (error) => log.warn({ err: error }, 'redis (rate limits) is unreachable'));
+  // Said once per outage, and again when it ends, rather than at every reconnection attempt.
+  let reachable = true;
+  redis.on('error', (error) => {
+    if (!reachable) return;
+    reachable = false;
+    log.warn({ err: error }, 'redis (rate limits) is unreachable: requests are not counted until it is back');
+  });
+  redis.on('ready', () => {
+    if (reachable) return;
+    reachable = true;
+    log.info('redis (rate limits) is reachable again');
+  });
   return redis;
 }
