@@ -16,10 +16,11 @@ export class DataDirInUseError extends Error {
  * mistake, a rolling restart) both run, each blind to the other's writes, and the writes of one
  * are lost when the other closes. A file naming a process that no longer runs is taken over, so
  * a restart after a crash starts at once. A file naming this process's own pid is stale too (it
- * is just starting): in a container every start may be pid 1. So is one written before the machine
- * last booted (its boot id, Linux's, is in the file): after a reboot its pid may name any other
- * process, which would keep the service from starting until someone deleted the file. Processes in other pid namespaces
- * sharing one volume cannot see each other: do not share a DATA_DIR between containers.
+ * is just starting): in a container every start may be pid 1. So is one written before the
+ * machine last booted (its boot id, Linux's, is in the file): after a reboot its pid may name any
+ * other process, which would keep the service from starting until someone deleted the file.
+ * Processes in other pid namespaces sharing one volume cannot see each other: do not share a
+ * DATA_DIR between containers.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true });
@@ -27,13 +28,13 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createLock(path)) {
       return async () => {
-        if ((await holderOf(path)) === process.pid) await rm(path, { force: true });
+        if ((await holderOf(path)).pid === process.pid) await rm(path, { force: true });
       };
     }
-    const holder = await holderOf(path);
-    if (holder !== null && holder !== process.pid && isRunning(holder) && !bootedSince(await bootOf(path))) {
+    const { pid, boot } = await holderOf(path);
+    if (pid !== null && pid !== process.pid && isRunning(pid) && !bootedSince(boot)) {
       throw new DataDirInUseError(
-        `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database belongs to one ` +
+        `DATA_DIR ${dataDir} is in use by process ${pid}: the embedded database belongs to one ` +
           `process. Stop that process first, or use DATABASE_URL for more than one. (If no such ` +
           `process runs, delete ${path}.)`,
       );
@@ -76,20 +77,17 @@ const BOOT_ID = (() => {
   }
 })();
 
-/** The boot id a lock file names, or null (an older file, or a machine without one). */
-async function bootOf(path: string): Promise<string | null> {
-  const [, boot] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
-  return boot?.trim() || null;
-}
-
 /** Whether the machine has booted since `boot`: a pid written then says nothing of now. */
 const bootedSince = (boot: string | null) => boot !== null && BOOT_ID !== null && boot !== BOOT_ID;
 
-/** The pid a lock file names, or null when it is gone or names none. */
-async function holderOf(path: string): Promise<number | null> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+/**
+ * What a lock file names, from one read: the pid (null when the file is gone or names none) and
+ * the boot it was written in (null for an older file, or a machine without boot ids).
+ */
+async function holderOf(path: string): Promise<{ pid: number | null; boot: string | null }> {
+  const [first = '', second = ''] = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+  const pid = Number.parseInt(first.trim(), 10);
+  return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : null, boot: second.trim() || null };
 }
 
 /** Whether a process with this pid runs (one of another user's answers EPERM: it runs). */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQLWrapper, sql } from 'drizzle-orm';
 import type { SecretBox } from '../secrets.js';
 import { type Database, rowsOf } from './client.js';
 
@@ -10,6 +10,13 @@ const SEALED_COLUMNS = [
 ] as const;
 
 const BATCH = 500;
+
+/**
+ * `column` holds a sealed value (`v1.<key id>.…`, src/secrets.ts) under a key none of `keyIds`.
+ * The one condition of both the reseal and the count at start.
+ */
+const sealedUnderOtherKeys = (column: SQLWrapper, keyIds: string[]) =>
+  sql`${column} like 'v1.%' and not (split_part(${column}, '.', 2) = any(${sql.param(keyIds)}::text[]))`;
 
 export interface ResealOutcome {
   table: string;
@@ -41,7 +48,7 @@ export async function resealSecrets(
       const rows: { a: string; b: string; value: string }[] = rowsOf(
         await db.execute(sql`
           select ${first} as a, ${second} as b, ${value} as value from ${sql.identifier(table)}
-          where ${value} like 'v1.%' and split_part(${value}, '.', 2) <> ${currentKeyId}
+          where ${sealedUnderOtherKeys(value, [currentKeyId])}
             ${after ? sql`and (${first}, ${second}) > (${after[0]}, ${after[1]})` : sql``}
           order by ${first}, ${second}
           limit ${BATCH}`),
@@ -85,7 +92,7 @@ export async function countSealedUnderOtherKeys(
     const [row] = rowsOf<{ count: number | string }>(
       await db.execute(sql`
         select count(*) as count from ${sql.identifier(table)}
-        where ${value} like 'v1.%' and not (split_part(${value}, '.', 2) = any(${sql.param(keyIds)}::text[]))`),
+        where ${sealedUnderOtherKeys(value, keyIds)}`),
     );
     counts.push({ table, column, count: Number(row?.count ?? 0) });
   }
