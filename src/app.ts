@@ -59,7 +59,7 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { documentResponseHeaders, Problem } from './http/schemas.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { registerIdempotency } from './idempotency/plugin.js';
-import { redactQuery } from './logging.js';
+import { redactQuery, writesAt } from './logging.js';
 import { createProviders } from './providers/index.js';
 import type { BankProvider, Clock } from './providers/provider.js';
 import { createProviderRegistry } from './providers/registry.js';
@@ -341,8 +341,7 @@ class RequestLogController extends LogController {
 
   constructor(logger: FastifyBaseLogger | undefined) {
     super();
-    const level = logger === undefined ? Number.POSITIVE_INFINITY : levelValue(logger.level);
-    this.writes = { arrival: level <= levelValue('debug'), completion: level <= levelValue('info') };
+    this.writes = { arrival: writesAt(logger, 'debug'), completion: writesAt(logger, 'info') };
   }
 
   override incomingRequest(request: FastifyRequest) {
@@ -370,7 +369,3 @@ class RequestLogController extends LogController {
     );
   }
 }
-
-/** pino's number for a level name (`silent` above them all). */
-const levelValue = (level: string) =>
-  ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 })[level] ?? Number.POSITIVE_INFINITY;

@@ -52,11 +52,12 @@ function parseCommand(args: string[]) {
       options: { 'build-indexes-concurrently': { type: 'boolean', default: false } },
     });
     const command = positionals.join(' ');
-    if (command === 'reseal' && !values['build-indexes-concurrently'])
-      return { command, buildIndexesConcurrently: false };
-    return command === 'migrate'
-      ? { command, buildIndexesConcurrently: values['build-indexes-concurrently'] }
-      : undefined;
+    const buildIndexesConcurrently = values['build-indexes-concurrently'];
+    // The flag is migrate's alone.
+    if (command === 'migrate' || (command === 'reseal' && !buildIndexesConcurrently)) {
+      return { command, buildIndexesConcurrently };
+    }
+    return undefined;
   } catch {
     return undefined;
   }
@@ -64,7 +65,8 @@ function parseCommand(args: string[]) {
 
 /**
  * `node dist/src/cli.js reseal`: applies pending migrations, then seals every stored secret again
- * under ENCRYPTION_KEY, the end of a key rotation (README, Operations). Exits 1 while a value remains that no configured key opens.
+ * under ENCRYPTION_KEY, the end of a key rotation (README, Operations). Exits 1 while a value
+ * remains that no configured key opens.
  */
 async function reseal(config: Config) {
   if (!config.encryptionKeys) {

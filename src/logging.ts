@@ -2,9 +2,9 @@ import pino from 'pino';
 
 /**
  * JSON logs (one line per event) without secrets: requests are logged without headers and with
- * secret-looking query values redacted, any apiKey, token or secret field is redacted, and errors are logged without the values bound to a
- * failed query (drizzle puts them in the message and in `params`), which can hold key hashes,
- * consent ids or customer data.
+ * secret-looking query values redacted, any apiKey, token or secret field is redacted, and errors
+ * are logged without the values bound to a failed query (drizzle puts them in the message and in
+ * `params`), which can hold key hashes, consent ids or customer data.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream) {
   return pino(
@@ -18,6 +18,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+/** Whether `logger` writes lines at `level`, by pino's own level numbers (`silent` writes none). */
+export function writesAt(logger: { level: string } | undefined, level: 'debug' | 'info'): boolean {
+  const { values } = pino.levels;
+  const own = logger === undefined ? undefined : values[logger.level];
+  const asked = values[level];
+  return own !== undefined && asked !== undefined && own <= asked;
 }
 
 /** Query parameters whose values are not logged: a client that puts its key in the URL. */

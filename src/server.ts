@@ -64,17 +64,13 @@ async function main() {
   const where = config.databaseUrl ? 'the PostgreSQL server of DATABASE_URL' : `DATA_DIR ${config.dataDir}`;
   const encryptionKeys =
     config.encryptionKeys ??
-    (await embeddedEncryptionKey(config).catch((error: unknown) => {
-      throw new StartError(`could not keep an encryption key in ${where}: ${describeError(error)}`);
-    }));
+    (await embeddedEncryptionKey(config).catch(failedTo(`keep an encryption key in ${where}`)));
   config = { ...config, encryptionKeys };
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
-  }).catch((error: unknown) => {
-    throw new StartError(`could not open the database in ${where}: ${describeError(error)}`);
-  });
+  }).catch(failedTo(`open the database in ${where}`));
   // The port opens once the schema is this version's: a long migration shows here, not as silence.
   logger.info({ engine: database.engine }, 'applying pending database migrations');
   const migrationStarted = performance.now();
@@ -84,7 +80,7 @@ async function main() {
     })
     .catch((error: unknown) => {
       if (!isDatabaseUnavailable(error)) throw error;
-      throw new StartError(`could not reach the database in ${where}: ${describeError(error)}`);
+      return failedTo(`reach the database in ${where}`)(error);
     });
   logger.info({ ms: Math.round(performance.now() - migrationStarted) }, 'database migrations applied');
   const app = await buildApp({ config, database, logger });
@@ -116,11 +112,9 @@ async function main() {
   );
   if (cluster.isWorker) stopOnceAsked(() => void grace.close());
 
-  await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
-    throw new StartError(
-      `could not listen on HOST ${config.host}, PORT ${config.port}: ${describeError(error)}`,
-    );
-  });
+  await app
+    .listen({ port: config.port, host: config.host })
+    .catch(failedTo(`listen on HOST ${config.host}, PORT ${config.port}`));
   logger.info(
     { engine: database.engine, adminApi: Boolean(config.adminToken) },
     'open banking service ready',
@@ -148,6 +142,13 @@ function stopOnceAsked(stop: () => void) {
 
 /** A start-up failure whose message names the setting to look at: printed without a stack. */
 class StartError extends Error {}
+
+/** A `.catch` that stops the start with "could not <what>: <why>". */
+const failedTo =
+  (what: string) =>
+  (error: unknown): never => {
+    throw new StartError(`could not ${what}: ${describeError(error)}`);
+  };
 
 /** An error's message, also for the plain objects PGlite throws (`{"name":"ErrnoError","errno":2}`). */
 function describeError(error: unknown): string {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactQuery } from '../src/logging.js';
+import { createLogger, redactQuery, writesAt } from '../src/logging.js';
 
 function capture() {
   const lines: string[] = [];
@@ -54,5 +54,14 @@ describe('logging', () => {
       'incoming request',
     );
     expect(lines.join('')).not.toContain('obk_leak');
+  });
+
+  it("tells whether a logger writes at a level, by pino's level numbers", () => {
+    expect(writesAt({ level: 'info' }, 'info')).toBe(true);
+    expect(writesAt({ level: 'info' }, 'debug')).toBe(false);
+    expect(writesAt({ level: 'debug' }, 'debug')).toBe(true);
+    expect(writesAt({ level: 'warn' }, 'info')).toBe(false);
+    expect(writesAt({ level: 'silent' }, 'info')).toBe(false);
+    expect(writesAt(undefined, 'info')).toBe(false);
   });
 });

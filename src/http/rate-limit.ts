@@ -6,7 +6,10 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { documentResponseHeaders } from './schemas.js';
 
-/** What every answer to a request with a valid key carries (a 401 is not counted; nor any while Redis, when used, is unreachable). */
+/**
+ * What every answer to a request with a valid key carries (a 401 is not counted; nor is anything
+ * while Redis, when used, is unreachable).
+ */
 const RATE_LIMIT_HEADERS = {
   'ratelimit-limit': Type.Integer({ description: 'Requests the API key may make in a window.' }),
   'ratelimit-remaining': Type.Integer({ description: 'Requests it has left in the current window.' }),
