@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataDirInUseError, LOCK_FILE, lockDataDir } from '../../src/db/data-dir-lock.js';
 
+/** What this process writes in the lock file: its pid, then this boot's id (Linux). */
+const OWN_LOCK_FILE = `${process.pid}\n${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}\n`;
+
 /** The pid of a process that has already exited. */
 function exitedPid(): number {
   const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
@@ -23,7 +26,7 @@ describe('the embedded database directory lock', () => {
 
   it('names this process while it holds the directory, and removes the file when given back', async () => {
     const release = await lockDataDir(dataDir);
-    expect((await readFile(join(dataDir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
+    expect(await readFile(join(dataDir, LOCK_FILE), 'utf8')).toBe(OWN_LOCK_FILE);
     await release();
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
   });
@@ -48,7 +51,7 @@ describe('the embedded database directory lock', () => {
     await lockDataDir(dataDir);
     await writeFile(join(dataDir, LOCK_FILE), content());
     const release = await lockDataDir(dataDir);
-    expect((await readFile(join(dataDir, LOCK_FILE), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
+    expect(await readFile(join(dataDir, LOCK_FILE), 'utf8')).toBe(OWN_LOCK_FILE);
     await release();
   });
 
