@@ -13,6 +13,10 @@ export interface SecretBox {
 
 const KEY_BYTES = 32;
 
+/** The format version every sealed value starts with; anything else in a sealed column is plain. */
+const SEALED_VERSION = 'v1';
+export const SEALED_PREFIX = `${SEALED_VERSION}.`;
+
 /** Reads a 256-bit key given as base64 (44 characters) or hex (64 characters). */
 export function parseKey(text: string): Buffer {
   const trimmed = text.trim();
@@ -34,11 +38,17 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): Secre
       const cipher = createCipheriv('aes-256-gcm', current, iv);
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const parts = [iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url'));
-      return ['v1', currentId, ...parts].join('.');
+      return [SEALED_VERSION, currentId, ...parts].join('.');
     },
     open(sealed) {
       const [version, keyId, iv, tag, ciphertext] = sealed.split('.');
-      if (version !== 'v1' || !keyId || iv === undefined || tag === undefined || ciphertext === undefined) {
+      if (
+        version !== SEALED_VERSION ||
+        !keyId ||
+        iv === undefined ||
+        tag === undefined ||
+        ciphertext === undefined
+      ) {
         throw new Error('not a sealed value');
       }
       const key = keys.get(keyId);

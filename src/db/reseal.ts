@@ -1,5 +1,5 @@
 import { type SQLWrapper, sql } from 'drizzle-orm';
-import type { SecretBox } from '../secrets.js';
+import { SEALED_PREFIX, type SecretBox } from '../secrets.js';
 import { type Database, rowsOf } from './client.js';
 
 /** Every column that holds values sealed by `secrets.ts`, with the key of its rows. */
@@ -16,7 +16,7 @@ const BATCH = 500;
  * The one condition of both the reseal and the count at start.
  */
 const sealedUnderOtherKeys = (column: SQLWrapper, keyIds: string[]) =>
-  sql`${column} like 'v1.%' and not (split_part(${column}, '.', 2) = any(${sql.param(keyIds)}::text[]))`;
+  sql`${column} like ${`${SEALED_PREFIX}%`} and not (split_part(${column}, '.', 2) = any(${sql.param(keyIds)}::text[]))`;
 
 export interface ResealOutcome {
   table: string;

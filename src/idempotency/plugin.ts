@@ -12,7 +12,7 @@ import type { Database } from '../db/client.js';
 import { AppError } from '../errors.js';
 import { documentResponseHeaders, problemResponses } from '../http/schemas.js';
 import type { Clock } from '../providers/provider.js';
-import type { SecretBox } from '../secrets.js';
+import { SEALED_PREFIX, type SecretBox } from '../secrets.js';
 import { requestFingerprint } from './fingerprint.js';
 import {
   claimKey,
@@ -235,7 +235,7 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
    * told so, as when none was kept, and the operator by an error line.
    */
   function openStored(request: FastifyRequest, body: string): string {
-    if (!body.startsWith('v1.') || !secrets) return body;
+    if (!body.startsWith(SEALED_PREFIX) || !secrets) return body;
     try {
       return secrets.open(body);
     } catch (error) {
