@@ -10,6 +10,7 @@ import {
   syncConnection,
   useTestApp,
 } from '../support/fixtures.js';
+import { Gate } from '../support/gate.js';
 
 describe('re-consent: a new consent at the bank keeps the connection, its accounts and its history', () => {
   const t = useTestApp();
@@ -168,11 +169,8 @@ describe('consent updates that overlap on one connection', () => {
 class GatedSandbox extends SandboxProvider {
   readonly revoked: string[] = [];
   readonly listedWith: string[] = [];
-  private gate: {
-    matches: (consentId: string) => boolean;
-    reached: () => void;
-    released: Promise<void>;
-  } | null = null;
+  private readonly update = new Gate();
+  private holdUpdateOf: ((consentId: string) => boolean) | null = null;
 
   constructor(clock: TestClock) {
     super({ clock: clock.now });
@@ -180,30 +178,14 @@ class GatedSandbox extends SandboxProvider {
 
   /** Holds the next update of a consent `matches` picks until `release`. */
   hold(matches: (consentId: string) => boolean) {
-    let reached = () => {};
-    let release = () => {};
-    const gate = {
-      matches,
-      reached: () => reached(),
-      released: new Promise<void>((resolve) => {
-        release = resolve;
-      }),
-    };
-    this.gate = gate;
-    return {
-      reached: new Promise<void>((resolve) => {
-        reached = resolve;
-      }),
-      release,
-    };
+    this.holdUpdateOf = matches;
+    return this.update.hold();
   }
 
   override async updateConsent(consent: ConsentContext, requested: GrantedConsent): Promise<ConsentGrant> {
-    const gate = this.gate;
-    if (gate?.matches(consent.consentId)) {
-      this.gate = null;
-      gate.reached();
-      await gate.released;
+    if (this.holdUpdateOf?.(consent.consentId)) {
+      this.holdUpdateOf = null;
+      await this.update.pass();
     }
     return super.updateConsent(consent, requested);
   }

@@ -6,34 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsentContext } from '../../src/providers/provider.js';
 import { SandboxProvider } from '../../src/providers/sandbox/adapter.js';
 import { connectSandbox, startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
+import { Gate } from '../support/gate.js';
 
 /** A sandbox bank that counts its account listings and can hold the next one until released. */
 class HeldSandbox extends SandboxProvider {
   listings = 0;
-  private gate: { reached: () => void; released: Promise<void> } | null = null;
+  private readonly listing = new Gate();
 
   constructor(clock: TestClock) {
     super({ clock: clock.now });
   }
 
   holdNextListing() {
-    let reached = () => {};
-    let release = () => {};
-    const reachedPromise = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    this.gate = { reached, released: new Promise<void>((resolve) => (release = resolve)) };
-    return { reached: reachedPromise, release };
+    return this.listing.hold();
   }
 
   override async listAccounts(consent: ConsentContext) {
     this.listings++;
-    const gate = this.gate;
-    if (gate) {
-      this.gate = null;
-      gate.reached();
-      await gate.released;
-    }
+    await this.listing.pass();
     return super.listAccounts(consent);
   }
 }
