@@ -230,4 +230,67 @@ describe('background sync', () => {
     const synced = (await listConnections(t, team)).find((c) => c.id === connection.id);
     expect(synced?.lastSyncStatus).toBe('SUCCEEDED');
   });
+
+  it('stops syncing an expired consent without counting failures, and resumes once it is renewed', async () => {
+    const owner = await t.createTeam();
+    const connection = await connectSandbox(t.as(owner), owner, {
+      consentId: 'renewed-1',
+      metadata: { sandbox: { accounts: 1, transactionsPerAccount: 5, days: 5 } },
+    });
+    const inOneDay = new Date(clock.now().getTime() + 24 * HOUR).toISOString();
+    const narrowed = await t.as(owner).post('/api/banking/consent', {
+      teamId: owner.teamId,
+      connectionId: connection.id,
+      scopes: ['accounts', 'balances', 'transactions'],
+      expiresAt: inOneDay,
+    });
+    expect(narrowed.statusCode).toBe(200);
+    const state = async () =>
+      rowsOf<{ next: Date | string | null; failures: number }>(
+        await t.database.db.execute(
+          sql`select next_sync_at as next, sync_failures as failures from connections where id = ${connection.id}`,
+        ),
+      )[0];
+    const listed = async () => (await listConnections(t, owner))[0];
+
+    clock.advanceDays(2);
+    const scheduler = instance(3);
+    while ((await scheduler.runOnce()) > 0) {}
+    expect(await state()).toEqual({ next: null, failures: 0 });
+    expect((await listed())?.lastSyncError).toMatch(/^CONSENT_EXPIRED: /);
+    expect((await eventsOf('sync.failed')).filter((id) => id === connection.id)).toHaveLength(1);
+
+    const renewed = await t.as(owner).post('/api/banking/consent', {
+      teamId: owner.teamId,
+      connectionId: connection.id,
+      scopes: ['accounts', 'balances', 'transactions'],
+      expiresAt: new Date(clock.now().getTime() + 90 * 24 * HOUR).toISOString(),
+    });
+    expect(renewed.statusCode).toBe(200);
+    expect(await state()).toEqual({ next: expect.anything(), failures: 0 });
+    while ((await scheduler.runOnce()) > 0) {}
+    expect((await listed())?.lastSyncStatus).toBe('SUCCEEDED');
+  });
+
+  it('keeps the time of the next background sync of a healthy connection whose consent narrows', async () => {
+    const owner = await t.createTeam();
+    const connection = await connectSandbox(t.as(owner), owner, { consentId: 'narrowed-1' });
+    while ((await instance().runOnce()) > 0) {}
+    const nextSyncAt = async () =>
+      rowsOf<{ next: Date | string | null }>(
+        await t.database.db.execute(
+          sql`select next_sync_at as next from connections where id = ${connection.id}`,
+        ),
+      )[0]?.next;
+    const before = await nextSyncAt();
+    expect(new Date(before ?? 0).getTime()).toBeGreaterThan(clock.now().getTime());
+    const narrowed = await t.as(owner).post('/api/banking/consent', {
+      teamId: owner.teamId,
+      connectionId: connection.id,
+      scopes: ['accounts'],
+      expiresAt: new Date(clock.now().getTime() + 30 * 24 * HOUR).toISOString(),
+    });
+    expect(narrowed.statusCode).toBe(200);
+    expect(await nextSyncAt()).toEqual(before);
+  });
 });

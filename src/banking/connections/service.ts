@@ -181,12 +181,19 @@ export function createConnectionsService({
         if (!claimed) throw consentAlreadyConnected();
       }
       const previousConsentIds = await revokeAuthorizedConsents(tx, teamId, locked.id, changedAt);
+      const movedToNewBankConsent = context.consentId !== locked.consentRef;
+      // A renewal is a fresh start for the background sync: a connection it had stopped (the old
+      // consent expired) or was backing off from is synced soon, and so is one that moved to a new
+      // bank consent, whose accounts may differ. A healthy one keeps its time: a narrower consent
+      // changes nothing to fetch, and banks such as GoCardless allow a few calls a day.
+      const resume = movedToNewBankConsent || locked.nextSyncAt === null || locked.syncFailures > 0;
       await updateConnection(tx, teamId, locked.id, {
         consentRef: context.consentId,
         providerState,
         updatedAt: changedAt,
         // A new consent may expire soon too: its `consent.expiring` is raised afresh.
         expiryNotifiedAt: null,
+        ...(resume ? { nextSyncAt: changedAt, syncFailures: 0 } : {}),
       });
       const consent = await insertGrantedConsent(tx, {
         teamId,
@@ -210,7 +217,7 @@ export function createConnectionsService({
             expiresAt: consent.expiresAt.toISOString(),
             // Whether the user consented again at the bank; the bank's consent id itself is left
             // out, as for some providers (Plaid's public token) it is a credential.
-            movedToNewBankConsent: context.consentId !== locked.consentRef,
+            movedToNewBankConsent,
           },
         },
         changedAt,

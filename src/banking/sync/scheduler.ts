@@ -49,7 +49,8 @@ export interface RetryPlan {
  * daily limit, which can be most of a day away), or a whole interval later when it does not
  * say. Backing off from a minute instead spent the failure limit within hours of a daily limit,
  * and refused calls may count toward GoCardless suspending the account (10 failed calls in a
- * row). Any other failure that says when to come back is not tried before then.
+ * row). Any other failure that says when to come back is not tried before then. An expired
+ * consent stops the background sync, uncounted, until a consent update renews it.
  */
 export function retryPlan(
   error: unknown,
@@ -61,6 +62,10 @@ export function retryPlan(
     error instanceof AppError && error.extra.retryAfterSeconds !== undefined
       ? Math.min(error.extra.retryAfterSeconds * 1000, MAX_PROVIDER_WAIT_MS)
       : undefined;
+  // An expired consent fails every sync until the user renews it, and a renewal puts the
+  // connection back on the schedule (connections/service.ts): retrying meanwhile would only spend
+  // the failure limit, after which the renewed connection would never be synced in the background.
+  if (error instanceof AppError && error.code === 'CONSENT_EXPIRED') return { failures, retryAt: null };
   if (error instanceof AppError && error.code === 'PROVIDER_RATE_LIMITED') {
     return {
       failures,

@@ -52,4 +52,10 @@ describe('when a failed background sync is tried again', () => {
     expect(retryPlan(busy, 0, now, policy)).toEqual({ failures: 1, retryAt: inMs(900_000) });
     expect(retryPlan(busy, 7, now, policy)).toEqual({ failures: 8, retryAt: null });
   });
+
+  it('stops at an expired consent without counting it, until a renewal puts the connection back', () => {
+    const expired = new AppError('CONSENT_EXPIRED', 'The consent expired');
+    expect(retryPlan(expired, 0, now, policy)).toEqual({ failures: 0, retryAt: null });
+    expect(retryPlan(expired, 2, now, policy)).toEqual({ failures: 2, retryAt: null });
+  });
 });
