@@ -66,11 +66,19 @@ export const connections = pgTable(
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, mode: 'date' }),
     lastSyncStatus: text('last_sync_status', { enum: ['SUCCEEDED', 'FAILED'] }),
     lastSyncError: text('last_sync_error'),
-    /** When the background scheduler next syncs this connection; null when it should not. */
+    /**
+     * When the background scheduler next syncs this connection; null when it should not. Also the
+     * lease of an instance that took it: taking moves it 15 minutes ahead, so a crashed instance's
+     * connection comes due again then.
+     */
     nextSyncAt: timestamp('next_sync_at', { withTimezone: true, mode: 'date' }),
     /** Background syncs failed in a row (for backoff; reset by a success). */
     syncFailures: integer('sync_failures').notNull().default(0),
-    /** An instance that took this connection's background sync holds it until then. */
+    /**
+     * Unused: read by no version, and no longer written. It stays until a later migration drops
+     * it, so that instances of the version before, which still write it, keep working while a
+     * rolling deployment replaces them.
+     */
     syncLeaseUntil: timestamp('sync_lease_until', { withTimezone: true, mode: 'date' }),
     /** When `consent.expiring` was raised for the current consent (once per consent). */
     expiryNotifiedAt: timestamp('expiry_notified_at', { withTimezone: true, mode: 'date' }),

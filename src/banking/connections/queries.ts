@@ -116,8 +116,14 @@ export async function claimConsentRef(
   return inserted.length === 1;
 }
 
-export async function insertConnection(db: Queryable, row: typeof connections.$inferInsert) {
-  await db.insert(connections).values(row);
+/** Inserts a connection; answers the whole row, the columns' defaults included. */
+export async function insertConnection(
+  db: Queryable,
+  row: typeof connections.$inferInsert,
+): Promise<ConnectionRow> {
+  const [inserted] = await db.insert(connections).values(row).returning();
+  if (!inserted) throw new Error('the connection insert returned no row');
+  return inserted;
 }
 
 /** A consent the bank has just granted: AUTHORIZED from `createdAt`, with its scopes and expiry. */

@@ -280,7 +280,7 @@ export function createConnectionsService({
       const providerState = sealProviderState(granted.state, secrets);
       const connectionId = newId('conn');
       return db.transaction(async (tx) => {
-        const connection: ConnectionRow = {
+        const connection = await insertConnection(tx, {
           teamId,
           id: connectionId,
           provider: provider.name,
@@ -289,18 +289,11 @@ export function createConnectionsService({
           status: 'ACTIVE',
           metadata,
           providerState,
-          lastSyncedAt: null,
-          lastSyncStatus: null,
-          lastSyncError: null,
           // The background scheduler imports the data soon after connect.
           nextSyncAt: now,
-          syncFailures: 0,
-          syncLeaseUntil: null,
-          expiryNotifiedAt: null,
           createdAt: now,
           updatedAt: now,
-        };
-        await insertConnection(tx, connection);
+        });
         if (!(await claimConsentRef(tx, { ...ref, connectionId }))) throw consentAlreadyConnected();
         const consent = await insertGrantedConsent(tx, {
           teamId,

@@ -98,8 +98,7 @@ export function createScheduler(options: SchedulerOptions) {
     const now = clock();
     const result = await db.execute(sql`
       update connections c
-      set next_sync_at = ${new Date(now.getTime() + LEASE_MS).toISOString()}::timestamptz,
-          sync_lease_until = ${new Date(now.getTime() + LEASE_MS).toISOString()}::timestamptz
+      set next_sync_at = ${new Date(now.getTime() + LEASE_MS).toISOString()}::timestamptz
       from (
         select team_id, id from connections
         where status = 'ACTIVE' and next_sync_at <= ${now.toISOString()}::timestamptz
@@ -117,7 +116,7 @@ export function createScheduler(options: SchedulerOptions) {
     const { failures, retryAt } = retryPlan(error, connection.failures, clock(), policy);
     await db.execute(sql`
       update connections set sync_failures = ${failures},
-        next_sync_at = ${retryAt ? retryAt.toISOString() : null}::timestamptz, sync_lease_until = null
+        next_sync_at = ${retryAt ? retryAt.toISOString() : null}::timestamptz
       where team_id = ${connection.teamId} and id = ${connection.id}`);
   }
 
