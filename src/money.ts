@@ -22,6 +22,17 @@ export function isCurrencyCode(currency: string): boolean {
 }
 
 /**
+ * The largest amount, in minor units, that the API serves exactly: a decimal of up to 15
+ * significant digits survives the round trip through a double, so 9,999,999,999,999.99 GBP
+ * prints as written; past it a 2-decimal amount may print a minor unit off. Any real balance or
+ * transaction is far below it.
+ */
+export const MAX_MINOR_UNITS = 10 ** 15 - 1;
+
+/** An amount past `MAX_MINOR_UNITS`: a decimal number, but one the API could not show exactly. */
+export class AmountOutOfRange extends RangeError {}
+
+/**
  * Minor units to a JSON number in major units. Dividing an integer by a power of ten gives the
  * double nearest the exact decimal, which prints as that decimal (1234 GBP -> 12.34).
  */
@@ -47,7 +58,7 @@ export function toMinorUnits(major: string | number, currency: string): number {
   const whole = wholeText.replace(/^0+(?=\d)/, '');
   const digits = whole + fraction;
   const point = whole.length + Number(power);
-  if (point > 30) throw new RangeError(`Amount ${major} is out of range`);
+  if (point > 30) throw new AmountOutOfRange(`Amount ${major} is out of range`);
   // Every digit lies past the one that rounds to the minor unit (`1e-400`): nothing to pad.
   if (point < -exponent) return 0;
   const padded = point < 0 ? '0'.repeat(-point) + digits : digits;
@@ -55,6 +66,6 @@ export function toMinorUnits(major: string | number, currency: string): number {
   const kept = padded.padEnd(at, '0').slice(0, at) || '0';
   const roundUp = (padded[at] ?? '0') >= '5';
   const minor = Number(kept) + (roundUp ? 1 : 0);
-  if (!Number.isSafeInteger(minor)) throw new RangeError(`Amount ${major} is out of range`);
+  if (!(minor <= MAX_MINOR_UNITS)) throw new AmountOutOfRange(`Amount ${major} is out of range`);
   return sign === '-' && minor !== 0 ? -minor : minor;
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isCurrencyCode, minorUnitExponent, toMajorUnits, toMinorUnits } from '../src/money.js';
+import {
+  AmountOutOfRange,
+  isCurrencyCode,
+  MAX_MINOR_UNITS,
+  minorUnitExponent,
+  toMajorUnits,
+  toMinorUnits,
+} from '../src/money.js';
 
 describe('money', () => {
   it('takes the minor-unit exponent from ISO 4217', () => {
@@ -55,5 +62,15 @@ describe('money', () => {
     expect(() => minorUnitExponent('ZZZ')).toThrow(RangeError);
     expect(isCurrencyCode('GBP')).toBe(true);
     expect(isCurrencyCode('gbp')).toBe(false);
+  });
+
+  it('takes amounts up to 15 digits of minor units, which print exactly, and no larger', () => {
+    expect(toMinorUnits('9999999999999.99', 'GBP')).toBe(MAX_MINOR_UNITS);
+    expect(String(toMajorUnits(MAX_MINOR_UNITS, 'GBP'))).toBe('9999999999999.99');
+    expect(String(toMajorUnits(-MAX_MINOR_UNITS, 'KWD'))).toBe('-999999999999.999');
+    // 2^52 and more minor units: as a double, 81632779087443.99 prints as ...98.
+    expect(() => toMinorUnits('81632779087443.99', 'GBP')).toThrow(AmountOutOfRange);
+    expect(() => toMinorUnits('10000000000000', 'GBP')).toThrow(AmountOutOfRange);
+    expect(() => toMinorUnits('abc', 'GBP')).not.toThrow(AmountOutOfRange);
   });
 });

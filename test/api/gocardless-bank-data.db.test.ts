@@ -178,4 +178,57 @@ describe('GoCardless bank data that the documentation allows', () => {
     expect(again.json().sync).toMatchObject({ transactionsRemoved: 1 });
     expect((await transactionsOf(connectionId)).map((row) => row.description)).toEqual(['GROCER']);
   });
+
+  it('goes on importing new bookings after the bank lists one dated in the future', async () => {
+    const { connectionId, account } = await connectCustomer();
+    const standingOrder = { ...booked('SO-1', '-50.00', 'RENT'), bookingDate: '2026-12-20' };
+    account.booked.push(booked('B-1', '-20.00', 'GROCER'));
+    // Some banks book a standing order ahead of its date; the fake, as GoCardless documents it,
+    // would keep it out of a range that ends today, so this answer is the bank's own.
+    fake.inject({
+      method: 'GET',
+      path: new RegExp(`/accounts/${account.id}/transactions/`),
+      status: 200,
+      body: { transactions: { booked: [...account.booked, standingOrder], pending: [] } },
+    });
+    expect((await sync(connectionId)).statusCode).toBe(200);
+    for (const day of ['2026-11-27', '2026-11-28']) {
+      clock.advanceDays(1);
+      account.booked.push({ ...booked(`NEW-${day}`, '-3.00', `COFFEE ${day}`), bookingDate: day });
+      const again = await sync(connectionId);
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.json().sync).toMatchObject({ transactionsAdded: 1 });
+    }
+    expect((await transactionsOf(connectionId)).map((row) => row.description)).toEqual([
+      'RENT',
+      'COFFEE 2026-11-28',
+      'COFFEE 2026-11-27',
+      'GROCER',
+    ]);
+  });
+
+  it('drops a NUL a bank puts in its text rather than failing every sync of the connection', async () => {
+    const { connectionId, account } = await connectCustomer();
+    account.details = { ...(account.details as object), name: 'Main\u0000Account' };
+    account.booked.push({
+      ...booked('NUL-1', '-3.00', 'COFFEE\u0000SHOP'),
+      creditorName: 'CAFE\u0000LTD',
+    });
+    const response = await sync(connectionId);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(
+      (await transactionsOf(connectionId)).map((row) => [row.description, row.account.accountName]),
+    ).toEqual([['COFFEESHOP', 'MainAccount']]);
+  });
+
+  it("fails the sync as the bank's for an account currency ISO 4217 does not list, and the team's accounts still list", async () => {
+    const { connectionId, account } = await connectCustomer();
+    account.details = { ...(account.details as object), currency: 'XBT' };
+    account.balances = [];
+    const response = await sync(connectionId);
+    expect(response.statusCode, response.body).toBe(502);
+    const accounts = await t.as(team).get('/api/banking/accounts', { teamId: team.teamId });
+    expect(accounts.statusCode, accounts.body).toBe(200);
+    expect((accounts.json() as AccountBody[]).some((row) => row.currency === 'XBT')).toBe(false);
+  });
 });

@@ -51,6 +51,7 @@ import {
   updateAccount,
   upsertTransactions,
 } from './queries.js';
+import { storableAccount, storablePage } from './storable.js';
 
 export interface SyncSummary {
   accountsAdded: number;
@@ -214,13 +215,18 @@ export function createSyncService({
     // hotel's hold can stay pending for weeks, and only a pending row the bank was asked about
     // can be found gone), at a day boundary so fingerprint occurrences stay stable. Providers
     // with a cursor of their own (Plaid) use that instead. A re-bound account reads its whole
-    // history again, to carry it over.
+    // history again, to carry it over. A booked date the bank put in the future (a standing
+    // order, a value date months ahead) counts as today: else nothing booked before it would be
+    // asked for until then.
     const lastBooked = key.rebound ? null : await lastBookedDate(tx, teamId, accountId);
     const oldestPending = lastBooked ? await oldestPendingDate(tx, teamId, accountId) : null;
     const from = lastBooked
       ? startOfUtcDay(
           new Date(
-            Math.min(lastBooked.getTime() - INCREMENTAL_OVERLAP_MS, oldestPending?.getTime() ?? Infinity),
+            Math.min(
+              Math.min(lastBooked.getTime(), now.getTime()) - INCREMENTAL_OVERLAP_MS,
+              oldestPending?.getTime() ?? Infinity,
+            ),
           ),
         )
       : null;
@@ -240,8 +246,10 @@ export function createSyncService({
     let updated = 0;
     let cursor: string | null = null;
     do {
-      const page: TransactionPage = await callProvider(() =>
-        bank.listTransactions(session.context, { providerAccountId, from, to: now, cursor }),
+      const page: TransactionPage = await callProvider(async () =>
+        storablePage(
+          await bank.listTransactions(session.context, { providerAccountId, from, to: now, cursor }),
+        ),
       );
       if (page.state) session.update(page.state);
       if (page.removed) reportsChanges = true;
@@ -326,7 +334,9 @@ export function createSyncService({
     const { scopes } = consent;
     const session = providerSession(consentContext(connection, secrets));
     const bank = providers.get(connection.provider);
-    const accounts = await callProvider(() => bank.listAccounts(session.context));
+    const accounts = await callProvider(async () =>
+      (await bank.listAccounts(session.context)).map(storableAccount),
+    );
 
     // Transactions are read from the provider inside the write transaction, page by page: a
     // provider failure part-way rolls everything back, and the connection row stays locked.

@@ -3,7 +3,7 @@
  * Nothing here talks to the network or reads a clock: `now` is passed in.
  */
 import { isDateOnly, isStorable, utcMidnight, utcUnlessZoned } from '../../http/dates.js';
-import { toMinorUnits } from '../../money.js';
+import { AmountOutOfRange, toMinorUnits } from '../../money.js';
 import { retryAfterSeconds } from '../http.js';
 import {
   type AccountType,
@@ -645,8 +645,12 @@ export function positiveInteger(value: unknown): number | null {
 function amountInMinor(amount: string | number, currency: string): number {
   try {
     return toMinorUnits(amount, currency);
-  } catch {
-    throw malformed(`an amount that is not a decimal number of ${safeToken(currency)}`);
+  } catch (error) {
+    throw malformed(
+      error instanceof AmountOutOfRange
+        ? `an amount of ${safeToken(currency)} too large to serve exactly`
+        : `an amount that is not a decimal number of ${safeToken(currency)}`,
+    );
   }
 }
 
