@@ -152,6 +152,49 @@ describe('Plaid over HTTP: re-consent without persistent ids, Capital One, a mut
     expect((await syncConnection(t, team, connectionId)).sync).toEqual(NOTHING_CHANGED);
   });
 
+  it('carries the history over at the first sync with transactions after a re-consent that left them out', async () => {
+    const first = fake.createItem();
+    const connectionId = await connect(first.publicToken);
+    tick(t);
+    await syncConnection(t, team, connectionId);
+    const before = await listAllTransactions(t, team, { connectionId });
+    expect(before).toHaveLength(8);
+    const ids: Record<string, string> = {
+      [CHECKING_ID]: 'chkItem3000000000000000000000000000000',
+      [CARD_ID]: 'crdItem3000000000000000000000000000000',
+    };
+    const second = fake.createItem({
+      accounts: fixtureAccounts().map((account) => ({
+        ...account,
+        account_id: ids[account.account_id as string],
+      })),
+      events: inNewItem(initialEvents(), ids),
+    });
+    const consent = (body: object) =>
+      t.as(team).post('/api/banking/consent', {
+        teamId: team.teamId,
+        connectionId,
+        expiresAt: '2027-06-01T00:00:00Z',
+        ...body,
+      });
+    tick(t);
+    const narrowed = await consent({ consentId: second.publicToken, scopes: ['accounts', 'balances'] });
+    expect(narrowed.statusCode, narrowed.body).toBe(200);
+    tick(t);
+    expect((await syncConnection(t, team, connectionId)).sync).toMatchObject({
+      accountsAdded: 0,
+      transactionsAdded: 0,
+    });
+    tick(t);
+    expect((await consent({ scopes: ALL_SCOPES })).statusCode).toBe(200);
+    tick(t);
+    expect((await syncConnection(t, team, connectionId)).sync).toMatchObject({ transactionsAdded: 0 });
+    const after = await listAllTransactions(t, team, { connectionId });
+    expect(after.map((row) => row.id).sort()).toEqual(before.map((row) => row.id).sort());
+    tick(t);
+    expect((await syncConnection(t, team, connectionId)).sync).toEqual(NOTHING_CHANGED);
+  });
+
   it('syncs a Capital One credit card, whose balance Plaid gives only with min_last_updated_datetime', async () => {
     const { publicToken } = fake.createItem({
       institutionId: CAPITAL_ONE_ID,

@@ -177,8 +177,14 @@ export function createSyncService({
       });
       return { accountId, added: true, updated: false, rebound: false };
     }
+    // A known account moves to a new provider account id (a re-consent) only in a sync that also
+    // reads its transactions: the move is what makes that sync carry the history over
+    // (`rebound`). Moved by a sync without the scope, the account would look settled to the next
+    // one, which would import the new consent's copy of the whole history beside our own.
+    const { providerAccountId, ...described } = details;
     const wanted: Partial<AccountRow> = {
-      ...(scopes.includes('accounts') ? details : {}),
+      ...(scopes.includes('accounts') ? described : {}),
+      ...(scopes.includes('transactions') ? { providerAccountId } : {}),
       ...(scopes.includes('balances') ? balances : {}),
     };
     const changes = Object.fromEntries(
