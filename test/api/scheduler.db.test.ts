@@ -99,9 +99,9 @@ describe('background sync', () => {
     await scheduler.runOnce();
     const second = await nextSyncAt();
     expect(second?.failures).toBe(2);
-    expect(new Date(second?.next ?? 0).getTime() - clock.now().getTime()).toBe(120_000);
+    expect(new Date(second?.next ?? 0).getTime() - clock.now().getTime()).toBe(240_000);
 
-    clock.advanceDays(121_000 / 86_400_000);
+    clock.advanceDays(241_000 / 86_400_000);
     await scheduler.runOnce();
     expect(await nextSyncAt()).toEqual({ next: null, failures: 3 });
   });

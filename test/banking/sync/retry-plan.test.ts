@@ -16,10 +16,15 @@ describe('when a failed background sync is tried again', () => {
   it('backs a failure off exponentially up to the interval, and stops after the limit', () => {
     const outage = new AppError('PROVIDER_UNAVAILABLE', 'The bank is unavailable');
     expect(retryPlan(outage, 0, now, policy)).toEqual({ failures: 1, retryAt: inMs(60_000) });
-    expect(retryPlan(outage, 2, now, policy)).toEqual({ failures: 3, retryAt: inMs(240_000) });
+    expect(retryPlan(outage, 1, now, policy)).toEqual({ failures: 2, retryAt: inMs(4 * 60_000) });
+    expect(retryPlan(outage, 2, now, policy)).toEqual({ failures: 3, retryAt: inMs(16 * 60_000) });
+    expect(retryPlan(new TypeError('a fault of ours'), 4, now, policy)).toEqual({
+      failures: 5,
+      retryAt: inMs(256 * 60_000),
+    });
     expect(retryPlan(new TypeError('a fault of ours'), 6, now, policy)).toEqual({
       failures: 7,
-      retryAt: inMs(64 * 60_000),
+      retryAt: inMs(policy.syncIntervalMs),
     });
     expect(retryPlan(outage, 6, now, { ...policy, syncIntervalMs: 30 * 60_000 })).toEqual({
       failures: 7,
@@ -53,9 +58,30 @@ describe('when a failed background sync is tried again', () => {
     expect(retryPlan(busy, 7, now, policy)).toEqual({ failures: 8, retryAt: null });
   });
 
-  it('stops at an expired consent without counting it, until a renewal puts the connection back', () => {
-    const expired = new AppError('CONSENT_EXPIRED', 'The consent expired');
-    expect(retryPlan(expired, 0, now, policy)).toEqual({ failures: 0, retryAt: null });
-    expect(retryPlan(expired, 2, now, policy)).toEqual({ failures: 2, retryAt: null });
+  it('rides out a bank outage of most of a day before the failure limit stops it', () => {
+    const outage = new AppError('PROVIDER_UNAVAILABLE', 'The bank is unavailable');
+    let at = now;
+    let failures = 0;
+    for (;;) {
+      const plan = retryPlan(outage, failures, at, policy);
+      if (!plan.retryAt) break;
+      ({ failures } = plan);
+      at = plan.retryAt;
+    }
+    expect(failures).toBe(policy.maxFailures - 1);
+    expect(at.getTime() - now.getTime()).toBeGreaterThan(17 * 3_600_000);
+  });
+
+  it('stops at a failure only the user can cure, without counting it, until a consent update', () => {
+    for (const code of [
+      'CONSENT_EXPIRED',
+      'PROVIDER_CONSENT_EXPIRED',
+      'PROVIDER_CONSENT_REVOKED',
+      'PROVIDER_LOGIN_REQUIRED',
+    ] as const) {
+      const error = new AppError(code, 'The user must consent again');
+      expect(retryPlan(error, 0, now, policy)).toEqual({ failures: 0, retryAt: null });
+      expect(retryPlan(error, 2, now, policy)).toEqual({ failures: 2, retryAt: null });
+    }
   });
 });
