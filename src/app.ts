@@ -36,6 +36,7 @@ import { createInstitutionsService } from './banking/institutions/service.js';
 import { syncRoutes } from './banking/sync/routes.js';
 import { createScheduler } from './banking/sync/scheduler.js';
 import { createSyncService } from './banking/sync/service.js';
+import { syncSlotsFor } from './banking/sync/slots.js';
 import { transactionRoutes } from './banking/transactions/routes.js';
 import { TransactionItem } from './banking/transactions/schemas.js';
 import { createTransactionsService } from './banking/transactions/service.js';
@@ -259,6 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     secrets,
     syncIntervalMs: config.syncIntervalMs,
+    slots: syncSlotsFor(database.connections),
     onEvents: webhooks.poke,
     log: app.log,
   });

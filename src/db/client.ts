@@ -23,6 +23,8 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export interface DatabaseHandle {
   db: Database;
   engine: 'pglite' | 'postgres';
+  /** How many connections the database may hold at once: the pool's size, or 1 for PGlite. */
+  connections: number;
   migrate(options?: MigrateOptions): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -87,6 +89,7 @@ function openPostgres(connectionString: string, max: number, logger: QueryLogger
   return {
     db,
     engine: 'postgres',
+    connections: max,
     migrate: (options) =>
       withMigrationLock(connectionString, options?.onLockBusy, async () => {
         if (options?.buildIndexesConcurrently) {
@@ -157,6 +160,7 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
   return {
     db,
     engine: 'pglite',
+    connections: 1,
     migrate: async (options) => {
       // One process owns an embedded database: nothing else reads its tables while they index.
       if (options?.buildIndexesConcurrently)

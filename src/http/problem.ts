@@ -293,7 +293,7 @@ function pointerTo(visit: Visit): string {
 /** A request the database could not serve because it cannot be reached: the client may retry it. */
 const DATABASE_UNAVAILABLE = new AppError(
   'SERVICE_UNAVAILABLE',
-  'The database is not reachable; retry shortly.',
+  'The database is busy or not reachable; retry shortly.',
   {
     retryAfterSeconds: 1,
   },

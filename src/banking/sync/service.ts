@@ -51,6 +51,7 @@ import {
   updateAccount,
   upsertTransactions,
 } from './queries.js';
+import { SyncSlots } from './slots.js';
 import { storableAccount, storablePage } from './storable.js';
 
 export interface SyncSummary {
@@ -73,6 +74,8 @@ export interface SyncDeps {
   secrets: SecretBox;
   /** How long after a successful sync the scheduler syncs again (ms). */
   syncIntervalMs: number;
+  /** How many syncs run at once, in all and per team; unbounded when absent. */
+  slots?: SyncSlots;
   /** Called after a sync committed or failed: events may be waiting in the outbox. */
   onEvents?: () => void;
   /** Where a background sync's unexpected failure is told, with its stack (an expected one is on the connection). */
@@ -131,6 +134,7 @@ export function createSyncService({
   clock,
   secrets,
   syncIntervalMs,
+  slots = new SyncSlots(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY),
   onEvents = () => {},
   log,
 }: SyncDeps) {
@@ -503,7 +507,15 @@ export function createSyncService({
       // do not each fetch the whole connection again (a bank may allow only a few calls a day).
       if (clientGone?.aborted) throw CLIENT_GONE;
       try {
-        return await runSync(teamId, connectionId, audit);
+        return await slots.run(
+          teamId,
+          async () => {
+            if (clientGone?.aborted) throw CLIENT_GONE;
+            return runSync(teamId, connectionId, audit);
+          },
+          clientGone,
+          CLIENT_GONE,
+        );
       } catch (error) {
         if (background) {
           if (!(error instanceof AppError))
