@@ -4,7 +4,7 @@ import { fetch } from 'undici';
 import { type Database, rowsOf } from '../db/client.js';
 import { webhookDeliveries } from '../db/schema.js';
 import type { SecretBox } from '../secrets.js';
-import { createDeliveryAgent, RefusedAddressError, type ResolveHost } from './egress.js';
+import { createDeliveryAgent, noAddress, RefusedAddressError, type ResolveHost } from './egress.js';
 import { DELETED_ENDPOINT_ERROR } from './queries.js';
 import { webhookHeaders } from './signature.js';
 import { type WebhookUrlPolicy, webhookUrlProblem } from './url.js';
@@ -124,7 +124,15 @@ interface ClaimedDelivery {
 
 type Outcome =
   | { kind: 'delivered'; statusCode: number }
-  | { kind: 'failed'; statusCode: number | null; error: string; final?: boolean }
+  | {
+      kind: 'failed';
+      statusCode: number | null;
+      /** What the team reads in its delivery log. */
+      error: string;
+      final?: boolean;
+      /** More, for the service's log only. */
+      detail?: string;
+    }
   /** Cut off by `stop()`: not counted as an attempt, due again at once. */
   | { kind: 'interrupted' };
 
@@ -226,8 +234,17 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       }
       const cause = (error as { cause?: unknown })?.cause;
       if (cause instanceof RefusedAddressError)
-        return { kind: 'failed', statusCode: null, error: cause.message };
-      return { kind: 'failed', statusCode: null, error: `could not be reached: ${describe(error)}` };
+        return { kind: 'failed', statusCode: null, error: cause.message, detail: cause.detail };
+      const reason = describe(error);
+      if (reason === 'ENOTFOUND') {
+        return {
+          kind: 'failed',
+          statusCode: null,
+          error: noAddress(new URL(delivery.url).hostname),
+          detail: reason,
+        };
+      }
+      return { kind: 'failed', statusCode: null, error: `could not be reached: ${reason}` };
     }
   }
 
@@ -265,7 +282,13 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       };
       counted = final ? 'failed' : 'retried';
       log?.[final ? 'warn' : 'debug'](
-        { deliveryId: delivery.id, eventId: delivery.eventId, attempts, error: outcome.error },
+        {
+          deliveryId: delivery.id,
+          eventId: delivery.eventId,
+          attempts,
+          error: outcome.error,
+          ...(outcome.detail ? { detail: outcome.detail } : {}),
+        },
         final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
       );
     }

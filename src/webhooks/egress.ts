@@ -8,13 +8,24 @@ export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
 
 const systemResolver: ResolveHost = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
 
-/** A delivery not sent because its host name leads somewhere the deployment does not deliver to. */
+/**
+ * A delivery not sent because its host name leads somewhere the deployment does not deliver to.
+ * Its message, which the team reads in its delivery log, says no more than that: the address and
+ * its kind (`detail`, for the service's log) would let a team resolve the deployment's internal
+ * names through the service. A name that does not resolve at all reads the same (`noAddress`).
+ */
 export class RefusedAddressError extends Error {
+  readonly detail: string;
+
   constructor(hostname: string, problem: string) {
-    super(`not sent: ${hostname} resolves to ${problem}`);
+    super(noAddress(hostname));
     this.name = 'RefusedAddressError';
+    this.detail = `${hostname} resolves to ${problem}`;
   }
 }
+
+export const noAddress = (hostname: string) =>
+  `not sent: ${hostname} has no address this service delivers to`;
 
 /**
  * The connection pool of webhook deliveries. It resolves each host name itself and connects to
