@@ -53,15 +53,24 @@ function admit(request: FastifyRequest, token: string, key: ActiveKey | null): A
 }
 
 /**
- * Whether the body's `teamId` or the query's is a team other than the key's. Each is checked:
+ * Whether the body's `teamId` or the query's names a team other than the key's. Each is checked:
  * a route reads its team from one of them, and a request naming the key's team in one place
- * must not pass while it names another team in the other.
+ * must not pass while it names another team in the other. A `teamId` given as a list or an object
+ * (`?teamId=a&teamId=b`, `?teamId[]=b`, which a route without a query schema would not refuse)
+ * names every team it holds: something in front of the service may read another of them.
  */
 function namesAnotherTeam(request: FastifyRequest): boolean {
   const fromBody = (request.body as Record<string, unknown> | undefined)?.teamId;
-  const fromQuery = (request.query as Record<string, unknown> | undefined)?.teamId;
-  return (
-    (typeof fromBody === 'string' && fromBody !== request.teamId) ||
-    (typeof fromQuery === 'string' && fromQuery !== request.teamId)
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  // The query parser keeps `teamId[]=b` and `teamId[0]=b` as keys of their own, as `qs` writes a list.
+  const fromQuery = Object.entries(query).flatMap(([key, value]) =>
+    key === 'teamId' || key.startsWith('teamId[') ? [value] : [],
   );
+  return [fromBody, ...fromQuery].some((named) => teamsNamed(named).some((team) => team !== request.teamId));
+}
+
+function teamsNamed(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object') return typeof value === 'string' ? [value] : [];
+  return Object.values(value).flatMap(teamsNamed);
 }

@@ -358,6 +358,24 @@ describe("tenant isolation: team A's key on every team operation with team B's i
     });
   }
 
+  it('refuses a query teamId that names B in a list or an object, on a route that reads its team from the body', async () => {
+    const url = (query: string) => `/api/banking/sync?${query}`;
+    const payload = { teamId: a.team.teamId, connectionId: a.ids.connection[0], async: true };
+    const headers = { authorization: bearer(a.team.apiKey) };
+    const [A, B] = [a.team.teamId, b.team.teamId];
+    for (const query of [
+      `teamId=${B}&teamId=${A}`,
+      `teamId=${A}&teamId=${B}`,
+      `teamId[]=${B}`,
+      `teamId[x]=${B}`,
+    ]) {
+      const response = await t.app.inject({ method: 'POST', url: url(query), headers, payload });
+      expect(response.statusCode, query).toBe(403);
+    }
+    const own = await t.app.inject({ method: 'POST', url: url(`teamId=${A}&teamId=${A}`), headers, payload });
+    expect(own.statusCode, own.body).toBe(202);
+  });
+
   it("team A's requests, refused and accepted, changed none of team B's rows", async () => {
     expectSameDump(await dumpDatabase(t.database, { teamId: b.team.teamId }), beforeB, "team B's rows");
   });
