@@ -736,7 +736,19 @@ describe('GoCardless over HTTP: link, connect, sync twice, re-consent, errors, d
       providerId: INSTITUTION_GB,
       consentId: requisitionId,
     });
-    expect(expectProblem(claimed, 422, 'PROVIDER_CONSENT_INVALID').detail).toMatch(/another team/);
+    const unknown = await t.as(other).post('/api/banking/connect', {
+      teamId: other.teamId,
+      provider: 'gocardless',
+      providerId: INSTITUTION_GB,
+      consentId: '7f3e9a51-0000-4000-8000-000000000000',
+    });
+    // The same answer as for a requisition GoCardless does not know: that it is another team's,
+    // or whether it is linked or expired, is not told.
+    const refusal = expectProblem(claimed, 422, 'PROVIDER_CONSENT_INVALID');
+    expect({ ...refusal, requestId: null }).toEqual({
+      ...expectProblem(unknown, 422, 'PROVIDER_CONSENT_INVALID'),
+      requestId: null,
+    });
     expect(await listConnections(t, other)).toEqual([]);
   });
 

@@ -326,22 +326,24 @@ export class GoCardlessProvider implements BankProvider {
     );
   }
 
-  /** GET the requisition; it must be linked (LN) and of the connection's institution. */
+  /**
+   * GET the requisition; it must be linked (LN) and of the connection's institution. One our link
+   * made for another team is answered as one GoCardless does not know, before its status is
+   * looked at: the caller learns nothing of another team's requisition, not even that it is one.
+   */
   private async linkedRequisition(consent: ConsentContext): Promise<GcRequisition> {
     const id = requisitionId(consent);
-    const requisition = await this.client.json<GcRequisition>(
-      { method: 'GET', path: `/api/v2/requisitions/${id}/` },
-      'requisition',
-    );
+    const response = await this.client.send({ method: 'GET', path: `/api/v2/requisitions/${id}/` });
+    if (response.status === 404) throw UNKNOWN_REQUISITION;
+    if (response.status < 200 || response.status >= 300) throw this.client.error(response, 'requisition');
+    const requisition = response.body as GcRequisition | null;
     if (!requisition || typeof requisition.status !== 'string') {
       throw new ProviderError('unavailable', 'GoCardless answered a requisition without a status');
     }
+    const team = referencedTeam(requisition.reference);
+    if (team !== null && team !== consent.teamId) throw UNKNOWN_REQUISITION;
     const problem = requisitionProblem(requisition.status);
     if (problem) throw problem;
-    const team = referencedTeam(requisition.reference);
-    if (team !== null && team !== consent.teamId) {
-      throw new ProviderError('invalid', 'the requisition was made for another team');
-    }
     if (
       typeof requisition.institution_id === 'string' &&
       requisition.institution_id.toUpperCase() !== consent.providerId.toUpperCase()
@@ -420,6 +422,8 @@ export class GoCardlessProvider implements BankProvider {
     return institution;
   }
 }
+
+const UNKNOWN_REQUISITION = new ProviderError('invalid', 'GoCardless does not know the requisition');
 
 /** Runs a transform; a shape it cannot read (null entries, wrong types) is 'unavailable', not a crash. */
 function readable<T>(transform: () => T, what: string): T {
