@@ -78,13 +78,40 @@ type QueryLogger = { logQuery(statement: string, params: unknown[]): void } | un
  */
 const POOL_WAIT_MS = 10_000;
 
+/**
+ * A connection whose network goes silent (a firewall or NAT that drops its state, a hung
+ * pooler) leaves its query waiting for an answer that never comes, and a sync's transaction
+ * holding the connection's row lock. TCP keep-alive probes after this much quiet let the kernel
+ * find the socket dead (with Linux's default probes, about 11 minutes later), so the request
+ * fails as unavailable instead of waiting for ever.
+ */
+const KEEP_ALIVE_AFTER_MS = 10_000;
+
+/**
+ * The server ends a session left idle inside a transaction this long, which frees the row locks
+ * it held for the other instances even while its client cannot hear. A sync's transaction is idle
+ * only while it waits for the bank (`PROVIDER_TIMEOUT_MS`, 15 s, per call).
+ */
+const IDLE_IN_TRANSACTION_MS = 10 * 60_000;
+
 function openPostgres(connectionString: string, max: number, logger: QueryLogger): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: POOL_WAIT_MS });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: POOL_WAIT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_AFTER_MS,
+  });
   // A client that loses its server must not end the process. An idle one errors on the pool,
   // which replaces it; one in use (inside a transaction, say) errors on itself as well as failing
   // its query, whose request answers 503, and is dropped by the pool when released.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    // Sent before the client is handed out, so it precedes every query of the session; a server
+    // that refuses it still serves, without the bound.
+    client.query(`set idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`).catch(() => {});
+  });
   const db = drizzleNodePg(pool, { schema, ...(logger ? { logger } : {}) }) as unknown as Database;
   return {
     db,
