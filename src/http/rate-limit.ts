@@ -61,7 +61,15 @@ export async function registerRateLimit(
 
 function connectRedis(url: string, log: FastifyBaseLogger) {
   // Fail fast while disconnected instead of queueing: a request must not wait on the limiter.
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  // Nor on a Redis that holds its connection open and stops answering: a count it does not give
+  // within the command timeout is skipped, as when it is down.
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 500,
+    keepAlive: 10_000,
+  });
   // Said once per outage, and again when it ends, rather than at every reconnection attempt.
   let reachable = true;
   redis.on('error', (error) => {

@@ -1,6 +1,7 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTwoInstances } from '../support/app.js';
+import { ADMIN_TOKEN, startTestApp, startTwoInstances } from '../support/app.js';
 import { expectProblem, useTestApp } from '../support/fixtures.js';
 import { bearer, issueKey, listConnectionsWith, send } from '../support/security.js';
 
@@ -89,6 +90,65 @@ describe('rate limits when Redis is unreachable', () => {
       // Nothing was counted: no RateLimit-Remaining of a full window.
       expect(response.headers['ratelimit-remaining']).toBeUndefined();
       expect(response.headers['ratelimit-limit']).toBeUndefined();
+    }
+  });
+});
+
+/**
+ * A Redis that says it is ready and then answers nothing more, holding its connections open (a
+ * hung server, or a network that drops what it carries).
+ */
+async function silentRedis(): Promise<{ url: string; greeted: Promise<void>; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let greet = () => {};
+  const greeted = new Promise<void>((resolve) => {
+    greet = resolve;
+  });
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('data', (data) => {
+      if (!/info/i.test(data.toString())) return;
+      const info = '# Server\r\nredis_version:7.0.15\r\nloading:0\r\n';
+      socket.write(`$${Buffer.byteLength(info)}\r\n${info}\r\n`);
+      greet();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    greeted,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('rate limits when Redis stops answering', () => {
+  let redis: Awaited<ReturnType<typeof silentRedis>>;
+  let t: Awaited<ReturnType<typeof startTestApp>>;
+
+  beforeAll(async () => {
+    redis = await silentRedis();
+    t = await startTestApp({ env: { RATE_LIMIT_MAX: '2', REDIS_URL: redis.url } });
+    // Connected and ready: the limiter sends its counts to it from now on.
+    await redis.greeted;
+    await sleep(100);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await redis?.close();
+  });
+
+  it('answers requests within a second rather than waiting on it for ever', async () => {
+    const team = await t.createTeam('Served while Redis is silent');
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      const response = await listConnectionsWith(t, team);
+      expect(response.statusCode).toBe(200);
+      expect(Date.now() - started).toBeLessThan(1_500);
     }
   });
 });
