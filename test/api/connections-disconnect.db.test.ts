@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { connectSandbox, type Team } from '../support/app.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsentContext, ProviderError } from '../../src/providers/provider.js';
+import { SandboxProvider } from '../../src/providers/sandbox/index.js';
+import { connectSandbox, startTestApp, type Team, type TestApp, TestClock } from '../support/app.js';
 import {
   type ConnectionBody,
   DAY_MS,
@@ -134,5 +136,38 @@ describe('connections: disconnect', () => {
       .as(team)
       .post('/api/banking/sync', { teamId: team.teamId, connectionId: connection.id });
     expectProblem(response, 409);
+  });
+});
+
+describe('connections: disconnect when the bank cannot be told', () => {
+  /** A sandbox bank whose revoke fails while `down`, and that counts the revokes it took. */
+  class FlakyRevokeBank extends SandboxProvider {
+    down = true;
+    revoked: string[] = [];
+    override async revokeConsent(consent: ConsentContext): Promise<void> {
+      if (this.down) throw new ProviderError('unavailable', 'the bank is down');
+      this.revoked.push(consent.consentId);
+    }
+  }
+  const clock = new TestClock();
+  const bank = new FlakyRevokeBank({ clock: clock.now });
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ clock, providers: [bank] });
+  });
+  afterAll(() => t.close());
+
+  it('disconnects here at once, and tells the bank again when the disconnect is repeated', async () => {
+    const team = await t.createTeam();
+    const connection = await connectSandbox(t.as(team), team, { consentId: 'told-later' });
+    const disconnect = () =>
+      t.as(team).post('/api/banking/disconnect', { teamId: team.teamId, connectionId: connection.id });
+    const first = await disconnect();
+    expect(first.statusCode, first.body).toBe(200);
+    expect(bank.revoked).toEqual([]);
+    bank.down = false;
+    const again = await disconnect();
+    expect(again.json()).toEqual(first.json());
+    expect(bank.revoked).toEqual(['told-later']);
   });
 });

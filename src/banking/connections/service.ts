@@ -325,16 +325,20 @@ export function createConnectionsService({
     },
 
     async disconnect(teamId: string, connectionId: string, audit: AuditContext): Promise<ConnectionView> {
-      const { view, revokeAtProvider } = await withLockedConnection(
+      const { view, revokeAtProvider, changed } = await withLockedConnection(
         db,
         teamId,
         connectionId,
         async (tx, connection) => {
           if (!connection) throw notFound('Connection');
           if (connection.status === 'DISCONNECTED') {
+            // The same answer, and the bank asked again: the first call's revoke may not have
+            // reached it (a bank outage then, or its answer lost before the bank was called).
+            // Revoking what is already revoked is no error at any provider.
             return {
               view: toConnectionView(connection, await consentsOf(tx, teamId, [connectionId]), clock()),
-              revokeAtProvider: null,
+              revokeAtProvider: connection,
+              changed: false,
             };
           }
           const now = clock();
@@ -356,20 +360,19 @@ export function createConnectionsService({
             },
             now,
           );
-          return { view, revokeAtProvider: updated };
+          return { view, revokeAtProvider: updated, changed: true };
         },
       );
-      if (revokeAtProvider) onEvents();
-      if (revokeAtProvider) {
-        // The user's wish to disconnect wins over a bank outage: our side is already revoked,
-        // and a failure to tell the bank is logged rather than undoing the disconnect.
-        try {
-          await providers
-            .get(revokeAtProvider.provider)
-            .revokeConsent(consentContext(revokeAtProvider, secrets));
-        } catch (err) {
-          log.warn({ err, connectionId }, 'provider revoke failed; connection disconnected locally');
-        }
+      if (changed) onEvents();
+      // The user's wish to disconnect wins over a bank outage: our side is already revoked, and a
+      // failure to tell the bank is logged rather than undoing the disconnect; a repeated
+      // disconnect tries the bank again.
+      try {
+        await providers
+          .get(revokeAtProvider.provider)
+          .revokeConsent(consentContext(revokeAtProvider, secrets));
+      } catch (err) {
+        log.warn({ err, connectionId }, 'provider revoke failed; connection disconnected locally');
       }
       return view;
     },
