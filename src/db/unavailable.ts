@@ -1,3 +1,12 @@
+import { AppError } from '../errors.js';
+
+/** A request the database could not serve because it cannot be reached: the client may retry it. */
+export const DATABASE_UNAVAILABLE = new AppError(
+  'SERVICE_UNAVAILABLE',
+  'The database is busy or not reachable; retry shortly.',
+  { retryAfterSeconds: 1 },
+);
+
 /**
  * Whether `error`, or an error it wraps (drizzle wraps the driver's in `cause`), says the database
  * cannot be reached or will not take work right now, rather than that the statement failed: the

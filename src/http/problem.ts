@@ -3,7 +3,7 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from '../db/unavailable.js';
 import {
   AppError,
   describeFieldErrors,
@@ -289,15 +289,6 @@ function pointerTo(visit: Visit): string {
   }
   return keys.length === 0 ? '/' : `/${keys.reverse().join('/')}`;
 }
-
-/** A request the database could not serve because it cannot be reached: the client may retry it. */
-const DATABASE_UNAVAILABLE = new AppError(
-  'SERVICE_UNAVAILABLE',
-  'The database is busy or not reachable; retry shortly.',
-  {
-    retryAfterSeconds: 1,
-  },
-);
 
 export function registerProblemHandlers(app: FastifyInstance) {
   app.addHook('onRoute', (route) => {

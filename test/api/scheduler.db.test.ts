@@ -160,6 +160,32 @@ describe('background sync', () => {
     expect(await eventsOf('sync.failed')).toContain(connection.id);
   });
 
+  it('records a background sync that failed on a lost database connection as the database being unavailable', async () => {
+    const connection = await connectSandbox(t.as(team), team, { consentId: 'db-lost-1' });
+    const cut = new SandboxProvider({ clock: clock.now });
+    cut.listAccounts = async () => {
+      // What node-postgres throws when the server's connection is reset under a query.
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    };
+    const errors: string[] = [];
+    const sync = createSyncService({
+      db: t.database.db,
+      providers: createProviderRegistry([cut]),
+      clock: clock.now,
+      secrets: NO_SECRET_BOX,
+      syncIntervalMs: 6 * HOUR,
+      log: { error: (_obj, message) => errors.push(message) },
+    });
+    await expect(sync.runInBackground(team.teamId, connection.id)).rejects.toThrow('ECONNRESET');
+    const listed = (await listConnections(t, team)).find((c) => c.id === connection.id);
+    expect(listed).toMatchObject({
+      lastSyncStatus: 'FAILED',
+      lastSyncError: 'SERVICE_UNAVAILABLE: The database is busy or not reachable; retry shortly.',
+    });
+    // The operator still has the error itself.
+    expect(errors).toEqual(['background sync failed']);
+  });
+
   it('flags a consent that ends within 7 days and raises consent.expiring once', async () => {
     const other = await t.createTeam();
     const connection = await connectSandbox(t.as(other), other, { consentId: 'expiring-1' });

@@ -1,6 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import { type AuditContext, recordAudit, SYSTEM_CONTEXT } from '../../audit/record.js';
 import type { Database, Transaction } from '../../db/client.js';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from '../../db/unavailable.js';
 import { AppError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type {
@@ -455,8 +456,13 @@ export function createSyncService({
   async function recordFailure(teamId: string, connectionId: string, thrown: unknown, audit: AuditContext) {
     // A fault of ours is recorded too, so that a client waiting on `lastSyncStatus` sees the sync
     // end, but by its code only: its message may hold SQL or a stack (the log has it).
+    // A database that went away is told as such, not as a fault of ours.
     const error =
-      thrown instanceof AppError ? thrown : new AppError('INTERNAL_ERROR', 'The sync failed unexpectedly.');
+      thrown instanceof AppError
+        ? thrown
+        : isDatabaseUnavailable(thrown)
+          ? DATABASE_UNAVAILABLE
+          : new AppError('INTERNAL_ERROR', 'The sync failed unexpectedly.');
     if (error.code === 'NOT_FOUND' || error.code === 'CONNECTION_DISCONNECTED') return;
     const now = clock();
     await withLockedConnection(db, teamId, connectionId, async (tx, connection) => {
