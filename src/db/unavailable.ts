@@ -16,7 +16,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   for (const { code, message } of errorChain(error)) {
     if (
       typeof code === 'string' &&
-      (NETWORK_ERRORS.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))
+      (NETWORK_ERRORS.has(code) ||
+        UNAVAILABLE_STATES.has(code) ||
+        code.startsWith('08') ||
+        code.startsWith('53'))
     ) {
       return true;
     }
@@ -47,10 +50,11 @@ const NETWORK_ERRORS = new Set([
 ]);
 
 /**
- * SQLSTATEs of a server shutting down, starting up or out of connection slots (class 08, the
- * connection exceptions, is matched by its prefix).
+ * SQLSTATEs of a server shutting down or starting up (class 08, the connection exceptions, and
+ * class 53, insufficient resources: a full disk, out of memory or of connection slots, are matched
+ * by their prefixes). Nothing the client sent is wrong: it can retry once the operator has acted.
  */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03']);
 
 /** What node-postgres and its pool throw, without a code, when a connection is lost or not given. */
 const DRIVER_MESSAGES = [

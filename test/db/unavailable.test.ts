@@ -16,6 +16,11 @@ describe('telling an unreachable database from a failed statement', () => {
     ],
     ['a server starting up (57P03)', withCode('the database system is starting up', '57P03')],
     ['no connection slots left (53300)', withCode('sorry, too many clients already', '53300')],
+    [
+      'a full disk (53100)',
+      withCode('could not extend file "base/16384/16385": No space left on device', '53100'),
+    ],
+    ['a server out of memory (53200)', withCode('out of memory', '53200')],
     ['a connection exception (08006)', withCode('connection failure', '08006')],
     ['a connection lost mid-query', new Error('Connection terminated unexpectedly')],
     ['a pool that could not connect in time', new Error('timeout exceeded when trying to connect')],
