@@ -68,4 +68,43 @@ describe('the providers HTTP client', () => {
     await expect(http.request(get)).resolves.toMatchObject({ status: 404 });
     expect(calls).toHaveLength(1);
   });
+
+  it('refuses an answer past its size as it comes in, and stops reading it', async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const http = createHttpClient({
+      baseUrl: 'https://provider.test',
+      maxAnswerBytes: 1024 * 1024,
+      fetch: (async () => new Response(endless, { status: 200 })) as typeof globalThis.fetch,
+    });
+    await expect(http.request(get)).rejects.toMatchObject({
+      kind: 'unavailable',
+      message: 'the provider answered more than 1 MiB',
+    });
+    // 1 MiB in 64 KiB chunks, then the one past it: the rest was never asked for.
+    expect(pulled).toBeLessThanOrEqual(18);
+
+    const declared = createHttpClient({
+      baseUrl: 'https://provider.test',
+      maxAnswerBytes: 10,
+      fetch: (async () =>
+        new Response('{"a":"0123456789"}', {
+          headers: { 'content-length': '18' },
+        })) as typeof globalThis.fetch,
+    });
+    await expect(declared.request(get)).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+
+  it('reads an answer within its size whole, a byte-order mark dropped', async () => {
+    const http = createHttpClient({
+      baseUrl: 'https://provider.test',
+      fetch: (async () => new Response('\uFEFF{"name":"Café"}')) as typeof globalThis.fetch,
+    });
+    await expect(http.request(get)).resolves.toMatchObject({ status: 200, body: { name: 'Café' } });
+  });
 });
