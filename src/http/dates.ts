@@ -61,3 +61,19 @@ function dateTime(value: string): Date {
 /** A date-time as `Date` reads it, in UTC when it ends in no offset (`Z`, `+01:00` or `+0100`). */
 export const utcUnlessZoned = (text: string) =>
   new Date(/(?:[Zz]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`);
+
+/**
+ * A date or date-time a provider sent, as an instant: a date (`2026-11-26`) is its UTC midnight, a
+ * date-time without an offset is UTC (never the server's own zone); null for anything else, and
+ * for an instant the database cannot store (outside the years 0001 to 9999).
+ */
+export function providerInstant(value: string | null | undefined): Date | null {
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  const at = isDateOnly(text)
+    ? utcMidnight(text)
+    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)
+      ? utcUnlessZoned(text)
+      : null;
+  return at && isStorable(at) ? at : null;
+}

@@ -2,7 +2,7 @@
  * Pure functions from GoCardless Bank Account Data shapes to ours, and back where we send them.
  * Nothing here talks to the network or reads a clock: `now` is passed in.
  */
-import { isDateOnly, isStorable, utcMidnight, utcUnlessZoned } from '../../http/dates.js';
+import { providerInstant } from '../../http/dates.js';
 import { AmountOutOfRange, toMinorUnits } from '../../money.js';
 import { retryAfterSeconds } from '../http.js';
 import {
@@ -71,7 +71,7 @@ export interface AgreementTerms {
  */
 export function agreementTerms(agreement: GcAgreement | null, requisition: GcRequisition): AgreementTerms {
   if (!agreement) {
-    const start = parseInstant(requisition.created);
+    const start = providerInstant(requisition.created);
     if (!start) throw malformed('a requisition without a creation date');
     return {
       scopes: [...SCOPES],
@@ -79,7 +79,7 @@ export function agreementTerms(agreement: GcAgreement | null, requisition: GcReq
       maxHistoricalDays: DEFAULT_TERMS.maxHistoricalDays,
     };
   }
-  const start = parseInstant(agreement.accepted) ?? parseInstant(agreement.created);
+  const start = providerInstant(agreement.accepted) ?? providerInstant(agreement.created);
   const days = positiveInteger(agreement.access_valid_for_days);
   if (!start || days === null) throw malformed('an agreement without a start or a duration');
   return {
@@ -296,7 +296,7 @@ export function pickBalance(balances: readonly GcBalance[], currency: string, ti
 }
 
 function balanceTime(balance: GcBalance): number {
-  const at = parseInstant(balance.lastChangeDateTime) ?? parseInstant(balance.referenceDate);
+  const at = providerInstant(balance.lastChangeDateTime) ?? providerInstant(balance.referenceDate);
   return at ? at.getTime() : Number.NEGATIVE_INFINITY;
 }
 
@@ -371,12 +371,13 @@ export function toProviderTransaction(item: GcTransaction, status: TransactionSt
   const currency = item.transactionAmount?.currency?.trim().toUpperCase();
   if (!currency) throw malformed('a transaction without a currency');
   const signed = amountInMinor(item.transactionAmount.amount, currency);
-  const type = signed < 0 ? 'DEBIT' : 'CREDIT';
+  // By the bank's sign, not the rounded one: "-0.004" GBP is money out, of 0.00.
+  const type = signed < 0 || /^\s*-/.test(String(item.transactionAmount.amount)) ? 'DEBIT' : 'CREDIT';
   const date =
-    parseInstant(item.bookingDate) ??
-    parseInstant(item.bookingDateTime) ??
-    parseInstant(item.valueDate) ??
-    parseInstant(item.valueDateTime);
+    providerInstant(item.bookingDate) ??
+    providerInstant(item.bookingDateTime) ??
+    providerInstant(item.valueDate) ??
+    providerInstant(item.valueDateTime);
   if (!date) throw malformed('a transaction without a date');
   return {
     providerTransactionId: firstText(item.transactionId, item.internalTransactionId) ?? null,
@@ -615,21 +616,6 @@ export function sanitize(text: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-/**
- * A date (`2026-11-26`) as UTC midnight, or a date-time (UTC when it names no offset); null for
- * anything else, and for an instant the database cannot store (outside the years 0001 to 9999).
- */
-export function parseInstant(value: string | null | undefined): Date | null {
-  if (typeof value !== 'string') return null;
-  const text = value.trim();
-  const at = isDateOnly(text)
-    ? utcMidnight(text)
-    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)
-      ? utcUnlessZoned(text)
-      : null;
-  return at && isStorable(at) ? at : null;
-}
 
 /** `YYYY-MM-DD` of the UTC day of `date`. */
 export function utcDay(date: Date): string {

@@ -1,6 +1,7 @@
 /**
  * Pure functions from Plaid's shapes to the provider interface's: no I/O, no clock of their own.
  */
+import { providerInstant } from '../../http/dates.js';
 import { isCurrencyCode, toMinorUnits } from '../../money.js';
 import {
   type AccountType,
@@ -177,13 +178,6 @@ export function accountReferences(
 // ---------------------------------------------------------------------------------------------
 // Transactions
 
-/** A YYYY-MM-DD date as UTC midnight, or an ISO date-time as is; null when unparseable. */
-function parseDate(value: string | null | undefined): Date | null {
-  if (typeof value !== 'string' || value === '') return null;
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
 /**
  * When the transaction happened. Plaid's reference recommends the authorisation date over the
  * posting date where it is known ("it will generally represent the date the user actually made
@@ -192,10 +186,10 @@ function parseDate(value: string | null | undefined): Date | null {
  */
 export function transactionDate(transaction: PlaidTransaction): Date {
   const date =
-    parseDate(transaction.authorized_datetime) ??
-    parseDate(transaction.authorized_date) ??
-    parseDate(transaction.datetime) ??
-    parseDate(transaction.date);
+    providerInstant(transaction.authorized_datetime) ??
+    providerInstant(transaction.authorized_date) ??
+    providerInstant(transaction.datetime) ??
+    providerInstant(transaction.date);
   if (!date) throw new RangeError(`Transaction has no valid date (${transaction.date})`);
   return date;
 }
@@ -219,7 +213,8 @@ export function toProviderTransaction(transaction: PlaidTransaction): ProviderTr
     providerTransactionId: transaction.transaction_id,
     pendingTransactionId: transaction.pending_transaction_id ?? null,
     amountMinor: Math.abs(signed),
-    type: signed > 0 ? 'DEBIT' : 'CREDIT',
+    // By Plaid's sign, not the rounded one: money out that rounds to 0 is still money out.
+    type: transaction.amount > 0 ? 'DEBIT' : 'CREDIT',
     currency,
     description: merchant || transaction.name?.trim() || '',
     transactionDate: transactionDate(transaction),
@@ -244,13 +239,14 @@ export function itemScopes(item: PlaidItem): Scope[] {
 /** The item's consent expiry, or `now` + NO_EXPIRY_FALLBACK_DAYS where Plaid schedules none. */
 export function itemExpiry(item: PlaidItem, now: Date): Date {
   return (
-    parseDate(item.consent_expiration_time) ?? new Date(now.getTime() + NO_EXPIRY_FALLBACK_DAYS * DAY_MS)
+    providerInstant(item.consent_expiration_time) ??
+    new Date(now.getTime() + NO_EXPIRY_FALLBACK_DAYS * DAY_MS)
   );
 }
 
 /** Whether the item itself carries an expiry (then a consent update may not go past it). */
 export function itemHasExpiry(item: PlaidItem): boolean {
-  return parseDate(item.consent_expiration_time) !== null;
+  return providerInstant(item.consent_expiration_time) !== null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { providerInstant } from '../../../src/http/dates.js';
 import {
   accountIdentifiers,
   accountName,
@@ -9,7 +10,6 @@ import {
   errorText,
   filterInstitutions,
   fromAccessScope,
-  parseInstant,
   rateLimitRetryAfter,
   requisitionProblem,
   sanitize,
@@ -82,6 +82,10 @@ describe('transactions', () => {
     expect(
       toProviderTransaction(tx({ transactionAmount: { amount: '-1.234', currency: 'bhd' } }), 'BOOKED'),
     ).toMatchObject({ amountMinor: 1234, type: 'DEBIT', currency: 'BHD' });
+    // Money out that rounds to nothing is still money out.
+    expect(
+      toProviderTransaction(tx({ transactionAmount: { amount: '-0.004', currency: 'GBP' } }), 'BOOKED'),
+    ).toMatchObject({ amountMinor: 0, type: 'DEBIT' });
   });
 
   it('never reads money as a float: large and awkward amounts stay exact', () => {
@@ -656,16 +660,16 @@ describe('errors', () => {
   });
 
   it('parses dates and date-times as UTC', () => {
-    expect(parseInstant('2026-11-26')?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
-    expect(parseInstant('2026-11-26T10:00:00.123456Z')?.toISOString()).toBe('2026-11-26T10:00:00.123Z');
-    expect(parseInstant('26/11/2026')).toBeNull();
-    expect(parseInstant(undefined)).toBeNull();
+    expect(providerInstant('2026-11-26')?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
+    expect(providerInstant('2026-11-26T10:00:00.123456Z')?.toISOString()).toBe('2026-11-26T10:00:00.123Z');
+    expect(providerInstant('26/11/2026')).toBeNull();
+    expect(providerInstant(undefined)).toBeNull();
   });
 
   it('reads a date of the first century in its own year, and gives no instant the database cannot store', () => {
-    expect(parseInstant('0050-06-15')?.toISOString()).toBe('0050-06-15T00:00:00.000Z');
-    expect(parseInstant('0000-01-01')).toBeNull();
-    expect(parseInstant('0000-12-31T23:59:59Z')).toBeNull();
-    expect(parseInstant('2026-02-30')).toBeNull();
+    expect(providerInstant('0050-06-15')?.toISOString()).toBe('0050-06-15T00:00:00.000Z');
+    expect(providerInstant('0000-01-01')).toBeNull();
+    expect(providerInstant('0000-12-31T23:59:59Z')).toBeNull();
+    expect(providerInstant('2026-02-30')).toBeNull();
   });
 });

@@ -96,6 +96,13 @@ describe('toProviderTransaction', () => {
     expect(mapped).toMatchObject({ providerTransactionId: 'txnCoffee01', amountMinor: 433, type: 'DEBIT' });
   });
 
+  it('keeps money out that rounds to nothing as money out', () => {
+    expect(toProviderTransaction(tx({ ...COFFEE, amount: 1e-7 }))).toMatchObject({
+      amountMinor: 0,
+      type: 'DEBIT',
+    });
+  });
+
   it('treats a negative amount as money in (CREDIT)', () => {
     expect(toProviderTransaction(tx(PAYROLL))).toMatchObject({ amountMinor: 250000, type: 'CREDIT' });
     expect(toProviderTransaction(tx(CARD_PAYMENT))).toMatchObject({ amountMinor: 20000, type: 'CREDIT' });
@@ -149,6 +156,10 @@ describe('toProviderTransaction', () => {
       new Date('2026-05-02T00:00:00.000Z'),
     );
     expect(() => transactionDate(tx({ ...COFFEE, authorized: null, date: 'soon' }))).toThrow(RangeError);
+    // A date-time that names no offset is UTC, whatever the server's own zone.
+    expect(transactionDate(tx(COFFEE, { authorized_datetime: '2026-05-01T23:30:00' }))).toEqual(
+      new Date('2026-05-01T23:30:00Z'),
+    );
   });
 
   it('gives the pending and posted versions the same date', () => {
