@@ -11,7 +11,8 @@ export const CreateWebhookBody = Type.Object({
     minLength: 1,
     maxLength: MAX_URL_LENGTH,
     description:
-      'Where events are POSTed: an https:// URL; plain http:// only to localhost, 127.0.0.0/8 or [::1]. ' +
+      'Where events are POSTed: an https:// URL of a public host. This machine (localhost, 127.0.0.0/8, [::1]), ' +
+      'over plain http:// too, only where the deployment allows it (WEBHOOK_ALLOW_LOOPBACK=true, for development). ' +
       'Redirects are not followed.',
     examples: ['https://example.com/webhooks/banking'],
   }),

@@ -97,6 +97,12 @@ for (const [network, prefix] of [
   // IPv4-translated addresses (RFC 2765) and 6to4 (RFC 3056): an IPv4 address inside again.
   ['::ffff:0:0:0', 96],
   ['2002::', 16],
+  // IPv4-compatible addresses (RFC 4291, deprecated) and Teredo (RFC 4380): an IPv4 address inside
+  // too, which some stacks and tunnels still route; then discard-only (RFC 6666) and ORCHID.
+  ['::', 96],
+  ['2001::', 32],
+  ['100::', 64],
+  ['2001:10::', 28],
   // Documentation.
   ['2001:db8::', 32],
 ] as const) {

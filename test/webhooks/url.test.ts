@@ -48,6 +48,12 @@ describe('webhook endpoint URLs', () => {
       'https://198.51.100.7/hook',
       'https://203.0.113.7/hook',
       'https://[2001:db8::1]/hook',
+      // IPv4-compatible (the URL parser writes [::127.0.0.1] as [::7f00:1]), Teredo, discard, ORCHID.
+      'https://[::127.0.0.1]/hook',
+      'https://[::10.0.0.1]/hook',
+      'https://[2001::1]/hook',
+      'https://[100::1]/hook',
+      'https://[2001:10::1]/hook',
     ]) {
       expect(webhookUrlProblem(url, STRICT), url).toMatch(/private or link-local/);
       expect(webhookUrlProblem(url, DEVELOPMENT), url).toMatch(/private or link-local/);

@@ -1,10 +1,12 @@
 import type { FieldError } from '../../errors.js';
 
 /**
- * Connection metadata is the client's own small annotation (and the sandbox's options), stored
- * as jsonb and returned with every connection: bounded so one team cannot bloat every list.
- * Key count and key length are in the route schema; depth and total size are checked here, as
- * part of the route's input check (`connectProblems`).
+ * Connection metadata is what the client gives at connect for the provider (the sandbox's sizing
+ * options) and for itself, stored as jsonb with the connection and handed to the provider on
+ * every call; it is not in the connection's answers (the seed's shape has no such field). Bounded
+ * so one team cannot bloat the table or every provider call. Key count and key length are in the
+ * route schema; depth and total size are checked here, as part of the route's input check
+ * (`connectProblems`).
  */
 export const METADATA_MAX_DEPTH = 5;
 export const METADATA_MAX_BYTES = 16 * 1024;

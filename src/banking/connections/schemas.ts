@@ -118,7 +118,9 @@ export const ConnectBody = Type.Object({
       maxProperties: 50,
       propertyNames: { minLength: 1, maxLength: 64 },
       description:
-        'Your own annotations: at most 50 keys of up to 64 characters, 5 levels deep and 16 KiB as JSON.',
+        'Options for the provider (the sandbox: `{"sandbox": {"accounts", "transactionsPerAccount", "days"}}`) and your own ' +
+        'annotations, kept with the connection and not returned: at most 50 keys of up to 64 characters, 5 levels deep ' +
+        'and 16 KiB as JSON.',
     }),
   ),
 });
