@@ -16,7 +16,11 @@ export function createProviders(
   log?: { warn(message: string): void },
 ): (BankProvider | UnavailableProvider)[] {
   const providers: (BankProvider | UnavailableProvider)[] = [];
-  if (config.sandboxEnabled) providers.push(new SandboxProvider({ clock }));
+  providers.push(
+    config.sandboxEnabled
+      ? new SandboxProvider({ clock })
+      : { name: 'sandbox', unavailable: 'SANDBOX_ENABLED is false' },
+  );
   const noKey = config.encryptionKeys
     ? null
     : 'ENCRYPTION_KEY is not set, so its access tokens could not be stored';

@@ -49,10 +49,15 @@ describe('the providers of a deployment', () => {
       createProviders(loadConfig({ ...credentials, ENCRYPTION_KEY: key, SANDBOX_ENABLED: 'false' }), clock),
     );
     expect(registry.list()).toEqual([
+      { name: 'sandbox', available: false, reason: 'SANDBOX_ENABLED is false' },
       { name: 'gocardless', available: true, reason: null },
       { name: 'plaid', available: true, reason: null },
     ]);
     expect(registry.get('gocardless').name).toBe('gocardless');
+    // Turned off here, the sandbox is known, not an unknown provider: 503, as any provider not set up.
+    expect(() => registry.get('sandbox')).toThrow(
+      expect.objectContaining({ code: 'PROVIDER_NOT_CONFIGURED' }),
+    );
   });
 
   it('refuses a malformed ENCRYPTION_KEY at start with a clear message', () => {
