@@ -101,17 +101,15 @@ function openPostgres(connectionString: string, max: number, logger: QueryLogger
     connectionTimeoutMillis: POOL_WAIT_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEP_ALIVE_AFTER_MS,
+    // A startup parameter of each session (behind PgBouncer, list it in its
+    // `ignore_startup_parameters`).
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   });
   // A client that loses its server must not end the process. An idle one errors on the pool,
   // which replaces it; one in use (inside a transaction, say) errors on itself as well as failing
   // its query, whose request answers 503, and is dropped by the pool when released.
   pool.on('error', () => {});
-  pool.on('connect', (client) => {
-    client.on('error', () => {});
-    // Sent before the client is handed out, so it precedes every query of the session; a server
-    // that refuses it still serves, without the bound.
-    client.query(`set idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`).catch(() => {});
-  });
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzleNodePg(pool, { schema, ...(logger ? { logger } : {}) }) as unknown as Database;
   return {
     db,
