@@ -1,13 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { listConnections } from '../support/fixtures.js';
-
-/** An answer within `ms`, or the text `'no answer'`: a request that hangs fails the test, not the run. */
-const within = <T>(ms: number, answer: Promise<T>) =>
-  Promise.race([answer, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms))]);
+import { listConnections, within } from '../support/fixtures.js';
 
 // PostgreSQL only: PGlite has one connection, which every request takes in turn.
 describe.skipIf(!process.env.DATABASE_URL)('requests waiting for a connection that a sync holds', () => {
@@ -17,22 +12,9 @@ describe.skipIf(!process.env.DATABASE_URL)('requests waiting for a connection th
   let other: Team;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase({ poolSize: 3 });
     // A pool of 3, so that a handful of waiting requests would take every connection.
-    t = await startTestApp({
-      testDatabase: {
-        ...database,
-        open: async () => {
-          const handle = await openDatabase({
-            databaseUrl: database.env.DATABASE_URL as string,
-            dataDir: '',
-            poolSize: 3,
-          });
-          await handle.migrate();
-          return handle;
-        },
-      },
-    });
+    t = await startTestApp({ testDatabase: database });
     owner = await t.createTeam('Owner');
     other = await t.createTeam('Other');
   });

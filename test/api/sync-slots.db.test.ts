@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { connectSandbox, startTestApp, type Team, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
-
-/** An answer within `ms`, or the text `'no answer'`: a request that hangs fails the test, not the run. */
-const within = <T>(ms: number, answer: Promise<T>) =>
-  Promise.race([answer, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms))]);
+import { within } from '../support/fixtures.js';
 
 // PostgreSQL only: PGlite has one connection, which one sync at a time holds anyway.
 describe.skipIf(!process.env.DATABASE_URL)('one team syncing many connections at once', () => {
@@ -14,22 +10,9 @@ describe.skipIf(!process.env.DATABASE_URL)('one team syncing many connections at
   let other: Team;
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
+    const database = await createTestDatabase({ poolSize: 4 });
     // A pool of 4: two syncs at once, one of them per team.
-    t = await startTestApp({
-      testDatabase: {
-        ...database,
-        open: async () => {
-          const handle = await openDatabase({
-            databaseUrl: database.env.DATABASE_URL as string,
-            dataDir: '',
-            poolSize: 4,
-          });
-          await handle.migrate();
-          return handle;
-        },
-      },
-    });
+    t = await startTestApp({ testDatabase: database });
     busy = await t.createTeam('Busy');
     other = await t.createTeam('Other');
   });

@@ -15,7 +15,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(options: { dataDir?: string } = {}): Promise<TestDatabase> {
+/**
+ * A fresh database as `createTestDatabase` makes it; on PostgreSQL, opened with a pool of
+ * `poolSize` connections (`poolSize` changes nothing on PGlite, which has one).
+ */
+export async function createTestDatabase(
+  options: { dataDir?: string; poolSize?: number } = {},
+): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const dataDir = options.dataDir ?? 'memory://';
@@ -38,7 +44,11 @@ export async function createTestDatabase(options: { dataDir?: string } = {}): Pr
     engine: 'postgres',
     env: { DATABASE_URL: url.toString() },
     open: async () => {
-      const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: '', poolSize: 5 });
+      const handle = await openDatabase({
+        databaseUrl: url.toString(),
+        dataDir: '',
+        poolSize: options.poolSize ?? 5,
+      });
       await handle.migrate();
       return handle;
     },

@@ -8,6 +8,10 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestApp, type Team, type TestApp, type TestAppOptions } from './app.js';
 
 export const DAY_MS = 86_400_000;
+
+/** An answer within `ms`, or the text `'no answer'`: a request that hangs fails the test, not the run. */
+export const within = <T>(ms: number, answer: Promise<T>) =>
+  Promise.race([answer, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms))]);
 export const SCOPES = ['accounts', 'balances', 'transactions'] as const;
 
 /** A JSON object whose shape the test does not spell out. */
