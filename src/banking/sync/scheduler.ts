@@ -70,10 +70,10 @@ export interface RetryPlan {
  * most the interval: with the defaults 1, 4, 16, 64 minutes, then 4.3 and 6 hours, so the 8
  * tries span about 18 hours and a bank's maintenance window does not end the background sync;
  * doubling had spent them in 127 minutes) and, after `maxFailures` in a row, the connection is
- * no longer synced in the background. The bank's rate limit is not the connection failing, so it is not counted: the
- * connection is synced again when the bank says its limit resets (GoCardless: the account's
- * daily limit, which can be most of a day away), or a whole interval later when it does not
- * say. Backing off from a minute instead spent the failure limit within hours of a daily limit,
+ * no longer synced in the background. The bank's rate limit is not the connection failing, so
+ * it is not counted: the connection is synced again when the bank says its limit resets
+ * (GoCardless: the account's daily limit, which can be most of a day away), or a whole interval
+ * later when it does not say. Backing off from a minute instead spent the failure limit within hours of a daily limit,
  * and refused calls may count toward GoCardless suspending the account (10 failed calls in a
  * row). Any other failure that says when to come back is not tried before then. A failure only
  * the user can cure (`NEEDS_THE_USER`) stops the background sync at once, uncounted.
