@@ -4,7 +4,7 @@ import { fetch } from 'undici';
 import { type Database, rowsOf } from '../db/client.js';
 import { webhookDeliveries } from '../db/schema.js';
 import type { SecretBox } from '../secrets.js';
-import { createDeliveryAgent, noAddress, RefusedAddressError, type ResolveHost } from './egress.js';
+import { createDeliveryAgent, RefusedAddressError, type ResolveHost } from './egress.js';
 import { DELETED_ENDPOINT_ERROR } from './queries.js';
 import { webhookHeaders } from './signature.js';
 import { type WebhookUrlPolicy, webhookUrlProblem } from './url.js';
@@ -235,16 +235,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       const cause = (error as { cause?: unknown })?.cause;
       if (cause instanceof RefusedAddressError)
         return { kind: 'failed', statusCode: null, error: cause.message, detail: cause.detail };
-      const reason = describe(error);
-      if (reason === 'ENOTFOUND') {
-        return {
-          kind: 'failed',
-          statusCode: null,
-          error: noAddress(new URL(delivery.url).hostname),
-          detail: reason,
-        };
-      }
-      return { kind: 'failed', statusCode: null, error: `could not be reached: ${reason}` };
+      return { kind: 'failed', statusCode: null, error: `could not be reached: ${describe(error)}` };
     }
   }
 

@@ -12,20 +12,19 @@ const systemResolver: ResolveHost = (hostname) => dns.lookup(hostname, { all: tr
  * A delivery not sent because its host name leads somewhere the deployment does not deliver to.
  * Its message, which the team reads in its delivery log, says no more than that: the address and
  * its kind (`detail`, for the service's log) would let a team resolve the deployment's internal
- * names through the service. A name that does not resolve at all reads the same (`noAddress`).
+ * names through the service. A name that does not resolve at all is refused alike, so that the
+ * two read the same.
  */
 export class RefusedAddressError extends Error {
-  readonly detail: string;
-
-  constructor(hostname: string, problem: string) {
-    super(noAddress(hostname));
+  constructor(
+    hostname: string,
+    /** Why, for the service's log only: `resolves to 10.1.2.3, ...`, or that it does not resolve. */
+    readonly detail: string,
+  ) {
+    super(`not sent: ${hostname} has no address this service delivers to`);
     this.name = 'RefusedAddressError';
-    this.detail = `${hostname} resolves to ${problem}`;
   }
 }
-
-export const noAddress = (hostname: string) =>
-  `not sent: ${hostname} has no address this service delivers to`;
 
 /**
  * The connection pool of webhook deliveries. It resolves each host name itself and connects to
@@ -44,22 +43,27 @@ function checkedLookup(policy: WebhookUrlPolicy, resolve: ResolveHost): LookupFu
       (addresses) => {
         for (const { address } of addresses) {
           const problem = resolvedAddressProblem(address, policy);
-          if (problem) return callback(new RefusedAddressError(hostname, problem), '', 0);
+          if (problem) {
+            return callback(new RefusedAddressError(hostname, `${hostname} resolves to ${problem}`), '', 0);
+          }
         }
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
         const usable = family ? addresses.filter((a) => a.family === family) : addresses;
         const [first] = usable;
-        if (!first) {
-          const error: NodeJS.ErrnoException = new Error(`${hostname} has no address`);
-          error.code = 'ENOTFOUND';
-          return callback(error, '', 0);
-        }
+        if (!first) return callback(new RefusedAddressError(hostname, `${hostname} has no address`), '', 0);
         // `all` when the socket tries each address in turn (autoSelectFamily), else one address.
         if (options.all)
           return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, usable);
         callback(null, first.address, first.family);
       },
-      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+      (error: NodeJS.ErrnoException) =>
+        callback(
+          error.code === 'ENOTFOUND'
+            ? new RefusedAddressError(hostname, `${hostname} does not resolve (ENOTFOUND)`)
+            : error,
+          '',
+          0,
+        ),
     );
   };
 }
